@@ -1,0 +1,33 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError, expected } from '../core/errors.js';
+import { BACKEND_CHOICES, backendFromEnv, type BackendChoice } from '../trainer/backend/index.js';
+
+/** Thin wrapper on node's parseArgs: usage errors become ConfigErrors that name the option. */
+export function parseCommand<T extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  options: T,
+  usage: string,
+): { values: ReturnType<typeof parseArgs<{ options: T; allowPositionals: true; strict: true }>>['values']; positionals: string[] } {
+  try {
+    const parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return { values: parsed.values, positionals: parsed.positionals };
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message}\n\n${usage}`);
+  }
+}
+
+export function intOption(value: string | undefined, name: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(expected(`an integer >= ${min}`, value), { field: `--${name}` });
+  return n;
+}
+
+/** --backend wins over $CELLSWEEP_BACKEND; both are checked against the known backends. */
+export function checkBackendOption(value: string | undefined): BackendChoice {
+  if (value === undefined) return backendFromEnv();
+  if (!(BACKEND_CHOICES as readonly string[]).includes(value)) {
+    throw new ConfigError(expected(`a backend (${BACKEND_CHOICES.join(', ')})`, value), { field: '--backend' });
+  }
+  return value as BackendChoice;
+}

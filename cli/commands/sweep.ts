@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../../core/errors.js';
+import { writeFileAtomic } from '../../core/atomic-file.js';
+import { loadSweepFile } from '../../coordinator/config/load-sweep.js';
+import type { StudyConfig } from '../../coordinator/config/sweep-config.js';
+import { LocalTrainerPool, type PoolEvent } from '../../coordinator/dispatch/local-pool.js';
+import { FileJournal } from '../../coordinator/journal/file-journal.js';
+import { JOURNAL_FORMAT_VERSION } from '../../coordinator/journal/records.js';
+import { replay } from '../../coordinator/journal/replay.js';
+import { bestJson, summaryTable, trialsCsv } from '../../coordinator/report/outputs.js';
+import { createSampler, type Sampler } from '../../coordinator/samplers/index.js';
+import { SweepRunner } from '../../coordinator/study/sweep-runner.js';
+import type { SweepState } from '../../coordinator/study/sweep-state.js';
+import { checkBackendOption, intOption, parseCommand } from '../args.js';
+import { checkDatasets } from '../check-datasets.js';
+import { DEMO_SWEEP_YAML, demoSweep } from '../demo.js';
+import { ProgressDisplay, duration } from '../progress.js';
+
+const USAGE = `Usage: cellsweep sweep [FILE] [--out DIR] [--trainers N] [--backend auto|tensorflow|wasm|cpu]
+       cellsweep sweep --resume DIR [--trainers N] [--backend B]
+       cellsweep sweep --print-demo`;
+
+export const JOURNAL_FILE = 'journal.jsonl';
+const BIN = fileURLToPath(new URL('../../bin/cellsweep.mjs', import.meta.url));
+
+/**
+ * Runs a sweep in local mode: the coordinator in this process, N trainer
+ * processes on loopback. Ctrl-C stops cleanly (running runs are cancelled and
+ * will be redone); a second Ctrl-C quits at once. Either way the journal
+ * holds every finished run and `--resume DIR` continues from there.
+ */
+export async function sweepCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(
+    argv,
+    {
+      out: { type: 'string' },
+      resume: { type: 'string' },
+      trainers: { type: 'string' },
+      backend: { type: 'string' },
+      'print-demo': { type: 'boolean', default: false },
+    },
+    USAGE,
+  );
+  if (values['print-demo']) {
+    process.stdout.write(DEMO_SWEEP_YAML);
+    return 0;
+  }
+  if (positionals.length > 1) throw new ConfigError(`expected at most one sweep file, but got ${positionals.length}\n\n${USAGE}`);
+  const backend = checkBackendOption(values.backend);
+  const trainersFlag = intOption(values.trainers, 'trainers', 1);
+  const log = (line: string): void => void process.stderr.write(line + '\n');
+
+  let journal: FileJournal;
+  let state: SweepState;
+  let outDir: string;
+  if (values.resume !== undefined) {
+    if (positionals.length > 0 || values.out !== undefined) throw new ConfigError(`--resume takes the sweep directory only\n\n${USAGE}`);
+    outDir = resolve(values.resume);
+    const path = join(outDir, JOURNAL_FILE);
+    if (!existsSync(path)) throw new ConfigError(`no sweep to resume: ${path} does not exist`, { field: '--resume' });
+    journal = await FileJournal.open(path, { create: false });
+    if (journal.repaired !== undefined) log(`journal: ${journal.repaired}`);
+    state = replay(await journal.read(), path);
+    log(`resuming sweep ${state.config.name} (${state.sweepId}) in ${outDir}`);
+    await checkDatasets(state.config, log);
+  } else {
+    const file = positionals[0];
+    const fromFile = file === undefined ? undefined : loadSweepFile(file);
+    outDir = resolve(values.out ?? join('runs', `${fromFile?.name ?? 'demo'}-${timestamp()}`));
+    if (existsSync(join(outDir, JOURNAL_FILE))) {
+      throw new ConfigError(`${outDir} already holds a sweep: continue it with --resume ${outDir}, or choose another --out`, { field: '--out' });
+    }
+    if (fromFile === undefined) log('cellsweep: no sweep file given, running the embedded demo (see it with: cellsweep sweep --print-demo)');
+    const config = fromFile ?? (await demoSweep(outDir));
+    await checkDatasets(config, log);
+    await mkdir(outDir, { recursive: true });
+    journal = await FileJournal.open(join(outDir, JOURNAL_FILE), { create: true });
+    const created = { op: 'sweep_created' as const, v: JOURNAL_FORMAT_VERSION, t: Date.now(), sweepId: randomUUID(), config };
+    await journal.append([created]);
+    state = replay([created]);
+    log(`sweep ${config.name} (${created.sweepId}) in ${outDir}`);
+  }
+
+  if (state.status === 'complete') {
+    log('this sweep is already complete');
+    await writeOutputs(outDir, state);
+    process.stdout.write(summaryTable(state) + '\n');
+    await journal.close();
+    return 0;
+  }
+
+  const trainers = trainersFlag ?? state.config.trainers ?? availableParallelism();
+  const display = new ProgressDisplay(state);
+  const stop = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts++;
+    if (interrupts === 1) {
+      display.line(`stopping: cancelling running runs (Ctrl-C again to quit at once); resume with: cellsweep sweep --resume ${outDir}`);
+      stop.abort();
+    } else {
+      // Every finished run is already synced to the journal; nothing is lost by leaving now.
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+
+  let pool: LocalTrainerPool | undefined;
+  let status: 'complete' | 'stopped' = 'stopped';
+  const started = Date.now();
+  try {
+    log(`starting ${trainers} trainer process${trainers === 1 ? '' : 'es'} (logs in ${join(outDir, 'trainers')})`);
+    await mkdir(join(outDir, 'trainers'), { recursive: true });
+    pool = await LocalTrainerPool.start({
+      trainers,
+      command: [process.execPath, BIN, 'trainer', '--exit-with-parent', '--backend', backend],
+      logDir: join(outDir, 'trainers'),
+      onEvent: (event) => display.line(describePoolEvent(event)),
+    });
+    log(`trainers ready (backend: ${pool.backends().join(', ')})`);
+    const samplers = new Map<string, Sampler>();
+    const samplerFor = (study: StudyConfig): Sampler => {
+      let sampler = samplers.get(study.name);
+      if (sampler === undefined) samplers.set(study.name, (sampler = createSampler(study.sampler, study.samplerSeed)));
+      return sampler;
+    };
+    const runner = new SweepRunner({
+      state,
+      journal,
+      dispatcher: pool,
+      samplerFor,
+      onRecord: async (record) => {
+        display.onRecord(record);
+        if (record.op === 'trial_finished') await writeOutputs(outDir, state);
+      },
+      onProgress: (run, progress) => display.onProgress(run, progress),
+    });
+    display.start();
+    if (!stop.signal.aborted) status = await runner.run(stop.signal);
+  } finally {
+    display.stop();
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+    await pool?.close();
+    await journal.close();
+  }
+  await writeOutputs(outDir, state);
+  process.stdout.write('\n' + summaryTable(state) + '\n\n');
+  log(`${status === 'complete' ? 'sweep complete' : 'sweep stopped'} after ${duration((Date.now() - started) / 1000)}`);
+  log(`results: ${join(outDir, 'best.json')}, ${join(outDir, 'trials.csv')}; journal: ${join(outDir, JOURNAL_FILE)}`);
+  if (status === 'stopped') log(`resume with: cellsweep sweep --resume ${outDir}`);
+  return status === 'complete' ? 0 : 130;
+}
+
+async function writeOutputs(outDir: string, state: SweepState): Promise<void> {
+  await writeFileAtomic(join(outDir, 'trials.csv'), trialsCsv(state));
+  await writeFileAtomic(join(outDir, 'best.json'), JSON.stringify(bestJson(state), null, 2) + '\n');
+  await writeFileAtomic(join(outDir, 'summary.txt'), summaryTable(state) + '\n');
+}
+
+function describePoolEvent(event: PoolEvent): string {
+  switch (event.type) {
+    case 'trainer_exit':
+      return `trainer ${event.trainer} (pid ${event.pid}) exited with ${event.how}${event.during ? ` while running ${event.during}` : ''}; restarting it`;
+    case 'trainer_restarted':
+      return `trainer ${event.trainer} restarted (pid ${event.pid})`;
+    case 'trainer_given_up':
+      return `trainer ${event.trainer} could not be restarted: ${event.error}`;
+    case 'run_retry':
+      return `run ${event.runId}: delivering again (attempt ${event.attempt}) after: ${event.error}`;
+  }
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}

@@ -1,0 +1,66 @@
+import { hostname } from 'node:os';
+import { selectBackend } from '../../trainer/backend/index.js';
+import { loadDataset, prepare } from '../../trainer/data/index.js';
+import { DatasetCache } from '../../trainer/worker/dataset-cache.js';
+import { startTrainerServer } from '../../trainer/worker/trainer-server.js';
+import { checkBackendOption, intOption, parseCommand } from '../args.js';
+import { VERSION } from '../version.js';
+
+const USAGE = 'Usage: cellsweep trainer [--port P] [--host H] [--id ID] [--backend auto|tensorflow|wasm|cpu] [--exit-with-parent]';
+
+/**
+ * A trainer process. Prints one JSON line `{"event":"listening",...}` on
+ * stdout when it serves (the local pool reads it); logs go to stderr.
+ * With --exit-with-parent it exits when its stdin closes, so trainers of a
+ * CLI that was killed -9 do not linger.
+ */
+export async function trainerCommand(argv: string[]): Promise<number> {
+  const { values } = parseCommand(
+    argv,
+    {
+      port: { type: 'string', default: '0' },
+      host: { type: 'string', default: '127.0.0.1' },
+      id: { type: 'string' },
+      backend: { type: 'string' },
+      'exit-with-parent': { type: 'boolean', default: false },
+    },
+    USAGE,
+  );
+  const trainerId = values.id ?? `${hostname()}-${process.pid}`;
+  const log = (line: string): void => void process.stderr.write(`[trainer ${trainerId}] ${new Date().toISOString()} ${line}\n`);
+  const backend = await selectBackend(checkBackendOption(values.backend));
+  const datasets = new DatasetCache(async (dir) => {
+    const t0 = performance.now();
+    const prepared = prepare(await loadDataset(dir));
+    log(`dataset ${dir}: ${prepared.bulk.rows} bulk x ${prepared.cells.rows} cells x ${prepared.genes.length} genes in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    for (const step of prepared.report) log(`  ${step.step}: ${step.detail}`);
+    return prepared;
+  });
+  const { server, address } = await startTrainerServer({
+    host: values.host,
+    port: intOption(values.port, 'port', 0) ?? 0,
+    trainerId,
+    backend: backend.name,
+    datasets,
+    version: VERSION,
+    log,
+  });
+  log(`serving on ${address} with backend ${backend.name}`);
+  process.stdout.write(JSON.stringify({ event: 'listening', address, trainerId, backend: backend.name }) + '\n');
+
+  await new Promise<void>((resolve) => {
+    const stop = (why: string): void => {
+      log(`stopping: ${why}`);
+      server.forceShutdown();
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    if (values['exit-with-parent']) {
+      process.stdin.once('end', () => stop('parent closed stdin'));
+      process.stdin.once('close', () => stop('parent closed stdin'));
+      process.stdin.resume();
+    }
+  });
+  return 0;
+}

@@ -1,0 +1,29 @@
+import type { Params } from '../../core/params.js';
+import type { SearchSpace } from '../space/search-space.js';
+
+/** One dataset x one model x one space x one objective, fully resolved. */
+export interface StudyConfig {
+  name: string;
+  /** Absolute path of the dataset directory. */
+  dataset: string;
+  model: string;
+  space: SearchSpace;
+  /** Model settings held constant across the study's trials. */
+  fixed: Params;
+  /** Trial budget. */
+  trials: number;
+  /** Every trial is trained once per seed; its value is the mean over them. */
+  seeds: readonly number[];
+  sampler: string;
+  samplerSeed: number;
+}
+
+/** A sweep as the coordinator runs it: every default applied, every path absolute. */
+export interface SweepConfig {
+  name: string;
+  studies: StudyConfig[];
+  /** Trainer processes in local mode (the CLI flag wins). */
+  trainers?: number;
+  /** Where the file came from, for messages; "(embedded demo)" for the default sweep. */
+  source: string;
+}

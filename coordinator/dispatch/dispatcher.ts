@@ -1,0 +1,27 @@
+import type { RunFailure, RunProgress, RunResult, RunSpec } from '../../proto/gen/cellsweep/v1/run.js';
+
+export type DispatchOutcome = { result: RunResult; failure?: undefined } | { failure: RunFailure; result?: undefined };
+
+export interface DispatchHooks {
+  /** Aborting stops the run; `run()` then rejects with InterruptedError and nothing is recorded. */
+  signal: AbortSignal;
+  /** A trainer took the run (again, on a retry). */
+  onStart(trainer: string, attempt: number): void;
+  onProgress(progress: RunProgress): void;
+}
+
+/**
+ * Sends runs to trainers and reports how each ended. Two implementations
+ * share this contract: local gRPC trainer processes (local-pool.ts) and, in
+ * cluster mode, a NATS JetStream work queue.
+ *
+ * A run either resolves with its result, or with a failure that says why
+ * (training failures from the trainer, delivery failures from the
+ * dispatcher after its bounded retries); it never resolves twice.
+ */
+export interface Dispatcher {
+  /** How many runs can train at once. */
+  readonly capacity: number;
+  run(spec: RunSpec, hooks: DispatchHooks): Promise<DispatchOutcome>;
+  close(): Promise<void>;
+}

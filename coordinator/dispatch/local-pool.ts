@@ -1,0 +1,212 @@
+import { join } from 'node:path';
+import type { RunSpec } from '../../proto/gen/cellsweep/v1/run.js';
+import { DispatchError, InterruptedError } from '../../core/errors.js';
+import type { DispatchHooks, DispatchOutcome, Dispatcher } from './dispatcher.js';
+import { TrainerEndpoint, TransportError } from './trainer-client.js';
+import { TrainerProcess } from './trainer-process.js';
+
+export interface LocalPoolOptions {
+  trainers: number;
+  /** argv that starts one trainer process (see TrainerProcess). */
+  command: readonly string[];
+  env?: NodeJS.ProcessEnv;
+  /** Trainer logs go to <logDir>/<trainer id>.log. */
+  logDir: string;
+  /** Deliveries of one run before it fails for good (a run that kills every trainer it meets). */
+  maxAttempts?: number;
+  /** Consecutive failed restarts after which a trainer slot is given up. */
+  maxRestarts?: number;
+  onEvent?: (event: PoolEvent) => void;
+}
+
+export type PoolEvent =
+  | { type: 'trainer_exit'; trainer: string; pid: number | undefined; how: string; during?: string }
+  | { type: 'trainer_restarted'; trainer: string; pid: number | undefined }
+  | { type: 'trainer_given_up'; trainer: string; error: string }
+  | { type: 'run_retry'; runId: string; attempt: number; error: string };
+
+interface Slot {
+  process: TrainerProcess;
+  endpoint: TrainerEndpoint | undefined;
+  busy: boolean;
+  /** What the slot is running, for exit messages. */
+  runId?: string;
+  dead: boolean;
+}
+
+/**
+ * The local-mode dispatcher: N trainer processes on loopback, one run each
+ * at a time, over the gRPC `Trainer` service. A trainer that exits is
+ * reported and restarted; the run it held is delivered again (up to
+ * `maxAttempts` times) and otherwise fails with the reason.
+ */
+export class LocalTrainerPool implements Dispatcher {
+  private readonly slots: Slot[];
+  private readonly waiters: Array<{ resolve: (s: Slot) => void; reject: (e: Error) => void }> = [];
+  private closing = false;
+
+  private constructor(private readonly opts: LocalPoolOptions) {
+    this.slots = Array.from({ length: opts.trainers }, (_, i) => ({
+      process: new TrainerProcess({
+        id: `t${i + 1}`,
+        command: opts.command,
+        logFile: join(opts.logDir, `t${i + 1}.log`),
+        ...(opts.env === undefined ? {} : { env: opts.env }),
+      }),
+      endpoint: undefined,
+      busy: false,
+      dead: false,
+    }));
+  }
+
+  static async start(opts: LocalPoolOptions): Promise<LocalTrainerPool> {
+    if (!(opts.trainers >= 1)) throw new DispatchError(`expected at least 1 trainer, but got ${opts.trainers}`);
+    const pool = new LocalTrainerPool(opts);
+    try {
+      await Promise.all(pool.slots.map((slot) => pool.launch(slot)));
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+    return pool;
+  }
+
+  get capacity(): number {
+    return this.slots.filter((s) => !s.dead).length;
+  }
+
+  /** pids of the live trainer processes (for tests and status lines). */
+  pids(): number[] {
+    return this.slots.flatMap((s) => (s.process.running && s.process.pid !== undefined ? [s.process.pid] : []));
+  }
+
+  backends(): string[] {
+    return [...new Set(this.slots.flatMap((s) => (s.process.backend === undefined ? [] : [s.process.backend])))];
+  }
+
+  async run(spec: RunSpec, hooks: DispatchHooks): Promise<DispatchOutcome> {
+    const maxAttempts = this.opts.maxAttempts ?? 3;
+    let lastError = '';
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      const slot = await this.acquire(hooks.signal);
+      slot.runId = spec.runId;
+      hooks.onStart(slot.process.id, attempt);
+      try {
+        const endpoint = slot.endpoint;
+        if (endpoint === undefined) throw new TransportError(`trainer ${slot.process.id} has no endpoint`);
+        const outcome = await endpoint.train(spec, hooks.signal, hooks.onProgress);
+        this.release(slot);
+        return outcome;
+      } catch (err) {
+        if (err instanceof InterruptedError || !(err instanceof TransportError)) {
+          this.release(slot);
+          throw err;
+        }
+        // A broken call usually means the process died: wait briefly for its
+        // exit so the slot is not handed out again before it restarts.
+        const how = await Promise.race([slot.process.exited(), sleep(1000).then(() => undefined)]);
+        lastError = how === undefined ? err.message : `trainer ${slot.process.id} (pid ${slot.process.pid}) exited with ${how} during the run`;
+        this.release(slot);
+        if (attempt < maxAttempts) this.opts.onEvent?.({ type: 'run_retry', runId: spec.runId, attempt: attempt + 1, error: lastError });
+      }
+    }
+    return { failure: { reason: `no result after ${maxAttempts} deliveries; last: ${lastError}`, code: 'trainer_exit', epoch: 0, backend: '', trainerId: '' } };
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const w of this.waiters.splice(0)) w.reject(new InterruptedError('the trainer pool is closing'));
+    for (const slot of this.slots) slot.endpoint?.close();
+    await Promise.all(this.slots.map((s) => s.process.stop()));
+  }
+
+  private async launch(slot: Slot): Promise<void> {
+    const address = await slot.process.start();
+    slot.endpoint = new TrainerEndpoint(address);
+    void this.watch(slot);
+  }
+
+  /** Every exit is reported; unless the pool is closing, the trainer is restarted. */
+  private async watch(slot: Slot): Promise<void> {
+    const how = await slot.process.exited();
+    if (this.closing) return;
+    this.opts.onEvent?.({
+      type: 'trainer_exit',
+      trainer: slot.process.id,
+      pid: slot.process.pid,
+      how,
+      ...(slot.busy && slot.runId !== undefined ? { during: slot.runId } : {}),
+    });
+    slot.endpoint?.close();
+    slot.endpoint = undefined;
+    const maxRestarts = this.opts.maxRestarts ?? 3;
+    for (let i = 1; i <= maxRestarts && !this.closing; i++) {
+      try {
+        await this.launch(slot);
+        this.opts.onEvent?.({ type: 'trainer_restarted', trainer: slot.process.id, pid: slot.process.pid });
+        this.wake();
+        return;
+      } catch (err) {
+        if (i === maxRestarts) {
+          slot.dead = true;
+          this.opts.onEvent?.({ type: 'trainer_given_up', trainer: slot.process.id, error: (err as Error).message });
+          if (this.slots.every((s) => s.dead)) {
+            for (const w of this.waiters.splice(0)) w.reject(new DispatchError('every trainer process failed to restart; see the trainer logs'));
+          }
+          return;
+        }
+        await sleep(250 * i);
+      }
+    }
+  }
+
+  private acquire(signal: AbortSignal): Promise<Slot> {
+    if (signal.aborted) return Promise.reject(new InterruptedError('run cancelled before it started'));
+    const free = this.freeSlot();
+    if (free !== undefined) {
+      free.busy = true;
+      return Promise.resolve(free);
+    }
+    if (this.slots.every((s) => s.dead)) return Promise.reject(new DispatchError('no trainer process is alive'));
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        resolve: (s: Slot) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(s);
+        },
+        reject,
+      };
+      const onAbort = (): void => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(new InterruptedError('run cancelled before it started'));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
+  }
+
+  private release(slot: Slot): void {
+    slot.busy = false;
+    delete slot.runId;
+    this.wake();
+  }
+
+  private wake(): void {
+    for (;;) {
+      const slot = this.freeSlot();
+      const waiter = slot === undefined ? undefined : this.waiters.shift();
+      if (slot === undefined || waiter === undefined) return;
+      slot.busy = true;
+      waiter.resolve(slot);
+    }
+  }
+
+  private freeSlot(): Slot | undefined {
+    return this.slots.find((s) => !s.busy && !s.dead && s.endpoint !== undefined && s.process.running);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

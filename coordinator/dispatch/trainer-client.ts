@@ -1,0 +1,71 @@
+import { credentials, status, type ServiceError } from '@grpc/grpc-js';
+import { TrainerClient } from '../../proto/gen/cellsweep/v1/trainer.js';
+import type { RunEvent, RunProgress, RunSpec } from '../../proto/gen/cellsweep/v1/run.js';
+import { InterruptedError } from '../../core/errors.js';
+import type { DispatchOutcome } from './dispatcher.js';
+
+/** The call reached no conclusion: the trainer vanished, or the stream broke. */
+export class TransportError extends Error {
+  constructor(
+    message: string,
+    readonly grpcCode?: number,
+  ) {
+    super(message);
+    this.name = 'TransportError';
+  }
+}
+
+/**
+ * One trainer's gRPC endpoint. `train` streams one run and resolves with its
+ * result or training failure; a broken call rejects with TransportError so
+ * the pool can retry elsewhere, and an aborted one with InterruptedError.
+ */
+export class TrainerEndpoint {
+  private readonly client: TrainerClient;
+
+  constructor(readonly address: string) {
+    this.client = new TrainerClient(address, credentials.createInsecure(), {
+      // Local trainers report progress once per epoch; keepalive is for cluster links.
+      'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    });
+  }
+
+  train(spec: RunSpec, signal: AbortSignal, onProgress: (p: RunProgress) => void): Promise<DispatchOutcome> {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(new InterruptedError('run cancelled before it started'));
+      const call = this.client.run({ spec });
+      let outcome: DispatchOutcome | undefined;
+      const onAbort = (): void => call.cancel();
+      signal.addEventListener('abort', onAbort, { once: true });
+      call.on('data', (event: RunEvent) => {
+        switch (event.event?.$case) {
+          case 'progress':
+            onProgress(event.event.value);
+            return;
+          case 'result':
+            outcome = { result: event.event.value };
+            return;
+          case 'failure':
+            outcome = { failure: event.event.value };
+            return;
+        }
+      });
+      call.on('error', (err: ServiceError) => {
+        signal.removeEventListener('abort', onAbort);
+        if (outcome !== undefined) return resolve(outcome);
+        if (signal.aborted || err.code === status.CANCELLED) return reject(new InterruptedError('run cancelled'));
+        reject(new TransportError(`trainer at ${this.address}: ${err.details || err.message}`, err.code));
+      });
+      call.on('end', () => {
+        signal.removeEventListener('abort', onAbort);
+        if (outcome !== undefined) resolve(outcome);
+        else if (signal.aborted) reject(new InterruptedError('run cancelled'));
+        else reject(new TransportError(`trainer at ${this.address} ended the run without a result`));
+      });
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

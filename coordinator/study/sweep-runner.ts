@@ -1,0 +1,228 @@
+import type { RunProgress, RunSpec } from '../../proto/gen/cellsweep/v1/run.js';
+import { DispatchError, InterruptedError } from '../../core/errors.js';
+import { toWireParams } from '../../core/params.js';
+import { runId } from '../../core/runs.js';
+import type { Dispatcher, DispatchOutcome } from '../dispatch/dispatcher.js';
+import type { JournalBackend } from '../journal/backend.js';
+import type { JournalRecord } from '../journal/records.js';
+import { applyRecord, trialVerdict } from '../journal/replay.js';
+import type { Sampler, TrialView } from '../samplers/sampler.js';
+import type { StudyConfig } from '../config/sweep-config.js';
+import type { Study, SweepState, Trial } from './sweep-state.js';
+
+export interface PendingRun {
+  study: Study;
+  trial: Trial;
+  seed: number;
+}
+
+export interface SweepRunnerOptions {
+  state: SweepState;
+  journal: JournalBackend;
+  dispatcher: Dispatcher;
+  samplerFor(study: StudyConfig): Sampler;
+  /** Called after every journal record has been applied to `state`. */
+  onRecord?(record: JournalRecord, state: SweepState): void | Promise<void>;
+  onProgress?(run: PendingRun, progress: RunProgress): void;
+  now?(): number;
+}
+
+/**
+ * The study loop. Asks samplers for trials only when a trainer would
+ * otherwise idle (so adaptive samplers see as much history as possible),
+ * fans each trial out into one run per seed, and records every change in the
+ * journal before acting on it. Studies take turns at the shared trainer pool.
+ *
+ * Resumable by construction: it starts from replayed state, re-dispatches
+ * every unfinished run of an open trial, and never re-dispatches a run that
+ * has an outcome in the journal.
+ */
+export class SweepRunner {
+  private readonly queue: PendingRun[] = [];
+  private readonly exhausted = new Set<string>();
+  private readonly cancel = new AbortController();
+  private inFlight = 0;
+  private nextStudy = 0;
+  private fatal: Error | undefined;
+  private settle: (() => void) | undefined;
+  private asking = false;
+
+  constructor(private readonly opts: SweepRunnerOptions) {}
+
+  private get state(): SweepState {
+    return this.opts.state;
+  }
+
+  /** Runs until every study has spent its budget ('complete') or `signal` stops it ('stopped'). */
+  async run(signal: AbortSignal): Promise<'complete' | 'stopped'> {
+    if (this.state.status === 'complete') return 'complete';
+    await this.recoverOpenTrials();
+    const onStop = (): void => {
+      this.cancel.abort();
+      this.wakeIfIdle();
+    };
+    signal.addEventListener('abort', onStop, { once: true });
+    try {
+      await new Promise<void>((resolve) => {
+        this.settle = resolve;
+        void this.fill();
+      });
+    } finally {
+      signal.removeEventListener('abort', onStop);
+    }
+    if (this.fatal !== undefined) {
+      await this.record({ op: 'sweep_stopped', t: this.now(), reason: this.fatal.message }).catch(() => undefined);
+      throw this.fatal;
+    }
+    if (this.cancel.signal.aborted) {
+      await this.record({ op: 'sweep_stopped', t: this.now(), reason: 'interrupted' });
+      return 'stopped';
+    }
+    await this.record({ op: 'sweep_finished', t: this.now() });
+    return 'complete';
+  }
+
+  /** Trials left open by a previous session: finish the judged ones, queue the rest's missing seeds. */
+  private async recoverOpenTrials(): Promise<void> {
+    for (const study of this.state.studies.values()) {
+      for (const trial of study.trials) {
+        if (trial.state !== 'RUNNING') continue;
+        if (!(await this.finishIfJudged(study, trial))) {
+          for (const seed of study.config.seeds) if (!trial.runs.has(seed)) this.queue.push({ study, trial, seed });
+        }
+      }
+    }
+  }
+
+  private async fill(): Promise<void> {
+    // One filler at a time: asking a sampler awaits the journal, and two
+    // concurrent fillers would ask for the same trial number.
+    if (this.asking) return;
+    this.asking = true;
+    try {
+      if (this.opts.dispatcher.capacity === 0 && !this.stopping()) throw new DispatchError('no trainer is available to run the sweep');
+      while (!this.stopping() && this.inFlight < this.opts.dispatcher.capacity) {
+        const next = this.queue.shift() ?? ((await this.askNext()) ? this.queue.shift() : undefined);
+        if (next === undefined) break;
+        this.start(next);
+      }
+    } catch (err) {
+      this.fail(err as Error);
+    } finally {
+      this.asking = false;
+    }
+    this.wakeIfIdle();
+  }
+
+  private stopping(): boolean {
+    return this.cancel.signal.aborted || this.fatal !== undefined;
+  }
+
+  /** Asks the next study in turn with budget left for a trial; false when none can. */
+  private async askNext(): Promise<boolean> {
+    const studies = [...this.state.studies.values()];
+    for (let k = 0; k < studies.length; k++) {
+      const study = studies[(this.nextStudy + k) % studies.length] as Study;
+      if (study.trials.length >= study.config.trials || this.exhausted.has(study.config.name)) continue;
+      const number = study.trials.length;
+      const params = this.opts.samplerFor(study.config).suggest(study.config.space, study.trials.map(viewOf), number);
+      if (params === null) {
+        this.exhausted.add(study.config.name);
+        continue;
+      }
+      this.nextStudy = (this.nextStudy + k + 1) % studies.length;
+      await this.record({ op: 'trial_asked', t: this.now(), study: study.config.name, trial: number, params: { ...params } });
+      const trial = study.trials[number] as Trial;
+      for (const seed of study.config.seeds) this.queue.push({ study, trial, seed });
+      return true;
+    }
+    return false;
+  }
+
+  private start(run: PendingRun): void {
+    this.inFlight++;
+    const { study, trial, seed } = run;
+    const spec: RunSpec = {
+      runId: runId({ study: study.config.name, trial: trial.number, seed }),
+      study: study.config.name,
+      trial: trial.number,
+      seed,
+      model: study.config.model,
+      params: toWireParams({ ...study.config.fixed, ...trial.params }),
+      dataset: study.config.dataset,
+      reportEpochMetrics: false,
+    };
+    const base = { study: spec.study, trial: spec.trial, seed };
+    this.opts.dispatcher
+      .run(spec, {
+        signal: this.cancel.signal,
+        onStart: (trainer, attempt) => {
+          this.record({ op: 'run_started', t: this.now(), ...base, trainer, attempt }).catch((err: Error) => this.fail(err));
+        },
+        onProgress: (progress) => this.opts.onProgress?.(run, progress),
+      })
+      .then((outcome) => this.finishRun(run, base, outcome))
+      .catch((err: Error) => {
+        // An interrupted run is not an outcome: it stays unfinished and a resume re-dispatches it.
+        if (!(err instanceof InterruptedError)) this.fail(err);
+      })
+      .finally(() => {
+        this.inFlight--;
+        void this.fill();
+      });
+  }
+
+  private async finishRun(run: PendingRun, base: { study: string; trial: number; seed: number }, outcome: DispatchOutcome): Promise<void> {
+    if (this.fatal !== undefined) return;
+    if (outcome.result !== undefined) await this.record({ op: 'run_finished', t: this.now(), ...base, result: outcome.result });
+    else await this.record({ op: 'run_failed', t: this.now(), ...base, failure: outcome.failure });
+    await this.finishIfJudged(run.study, run.trial);
+  }
+
+  private async finishIfJudged(study: Study, trial: Trial): Promise<boolean> {
+    const verdict = trialVerdict(trial, study.config.seeds);
+    if (verdict === undefined) return false;
+    await this.record({
+      op: 'trial_finished',
+      t: this.now(),
+      study: study.config.name,
+      trial: trial.number,
+      state: verdict.state,
+      ...(verdict.reason === undefined ? {} : { reason: verdict.reason }),
+    });
+    return true;
+  }
+
+  /** Journal first, then state, then observers: nothing acts on an unrecorded change. */
+  private async record(record: JournalRecord): Promise<void> {
+    await this.opts.journal.append([record]);
+    applyRecord(this.state, record);
+    await this.opts.onRecord?.(record, this.state);
+  }
+
+  private fail(err: Error): void {
+    if (this.fatal === undefined) this.fatal = err;
+    this.cancel.abort();
+    this.wakeIfIdle();
+  }
+
+  private wakeIfIdle(): void {
+    if (this.inFlight > 0 || this.asking) return;
+    if (this.stopping() || this.queue.length === 0) {
+      // Nothing running and nothing startable: either stopped, or every budget is spent.
+      const settle = this.settle;
+      this.settle = undefined;
+      settle?.();
+    }
+  }
+
+  private now(): number {
+    return this.opts.now?.() ?? Date.now();
+  }
+}
+
+function viewOf(trial: Trial): TrialView {
+  const view: TrialView = { number: trial.number, state: trial.state, params: trial.params };
+  if (trial.state === 'COMPLETE' && trial.auc !== undefined) view.value = trial.auc.mean;
+  return view;
+}

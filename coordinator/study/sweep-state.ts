@@ -1,0 +1,54 @@
+import type { RunFailure, RunResult } from '../../proto/gen/cellsweep/v1/run.js';
+import type { ParamValue } from '../../core/params.js';
+import type { MetricSummary } from '../../core/stats.js';
+import type { StudyConfig, SweepConfig } from '../config/sweep-config.js';
+import type { TrialState } from '../samplers/sampler.js';
+
+/** The outcome of one (trial, seed) run; exactly one of the two is set. */
+export interface RunOutcome {
+  seed: number;
+  result?: RunResult;
+  failure?: RunFailure;
+}
+
+export interface Trial {
+  study: string;
+  number: number;
+  params: Record<string, ParamValue>;
+  state: TrialState;
+  /** Finished runs by seed. A result that arrives twice is kept once. */
+  runs: Map<number, RunOutcome>;
+  /** Seeds a trainer has taken (informational; resume re-dispatches unfinished ones). */
+  started: Set<number>;
+  reason?: string;
+  auc?: MetricSummary;
+  aupr?: MetricSummary;
+  askedAt: number;
+  finishedAt?: number;
+}
+
+export interface Study {
+  config: StudyConfig;
+  trials: Trial[];
+}
+
+export type SweepStatus = 'running' | 'stopped' | 'complete';
+
+/** Everything the journal says about a sweep, rebuilt by replay. */
+export interface SweepState {
+  sweepId: string;
+  config: SweepConfig;
+  createdAt: number;
+  studies: Map<string, Study>;
+  status: SweepStatus;
+  /** Wall-clock time the sweep was running, summed over sessions (resumes). */
+  lastEventAt: number;
+}
+
+export function trialsDone(study: Study): number {
+  return study.trials.filter((t) => t.state === 'COMPLETE' || t.state === 'FAIL' || t.state === 'PRUNED').length;
+}
+
+export function runsDone(study: Study): number {
+  return study.trials.reduce((n, t) => n + t.runs.size, 0);
+}

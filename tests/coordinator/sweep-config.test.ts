@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadSweepFile, parseSweep } from '../../coordinator/config/load-sweep.js';
+
+test('defaults: bulk-mlp built-in space, random sampler, 20 trials, the paper seeds; per-study overrides win', () => {
+  const config = parseSweep(
+    ['name: s', 'trials: 4', 'fixed: {epochs: 3}', 'studies:', '  - dataset: a', '  - dataset: ../b', '    name: bee', '    trials: 2', '    seeds: [1, 2]', '    sampler: grid', '    space: {depth: {type: int, low: 2, high: 3}}'].join('\n'),
+    'sweep.yaml',
+    '/work/sweeps',
+  );
+  assert.equal(config.name, 's');
+  const [a, b] = config.studies;
+  assert.equal(a!.name, 'a');
+  assert.equal(a!.dataset, '/work/sweeps/a');
+  assert.equal(a!.model, 'bulk-mlp');
+  assert.equal(a!.sampler, 'random');
+  assert.equal(a!.trials, 4);
+  assert.deepEqual(a!.seeds, [42, 50, 60, 70, 80, 124]);
+  assert.deepEqual(a!.fixed, { epochs: 3 });
+  assert.deepEqual(
+    a!.space.params.map(([n]) => n),
+    ['depth', 'sampling', 'lr'],
+  );
+  assert.equal(b!.name, 'bee');
+  assert.equal(b!.dataset, '/work/b');
+  assert.equal(b!.trials, 2);
+  assert.deepEqual(b!.seeds, [1, 2]);
+  assert.equal(b!.sampler, 'grid');
+});
+
+test('a grid study defaults to the whole grid and cannot ask for more', () => {
+  const config = parseSweep('sampler: grid\nspace: {depth: {type: int, low: 2, high: 6}}\nstudies:\n  - dataset: a\n', 's.yaml', '/');
+  assert.equal(config.studies[0]!.trials, 5);
+  assert.throws(
+    () => parseSweep('sampler: grid\ntrials: 9\nspace: {depth: {type: int, low: 2, high: 6}}\nstudies:\n  - dataset: a\n', 's.yaml', '/'),
+    /s\.yaml:2, field 'trials': asks for 9 trials but the grid sampler has only 5 distinct configurations/,
+  );
+  assert.throws(
+    () => parseSweep('sampler: grid\nspace: {lr: {type: float, low: 0.001, high: 0.1}}\nstudies:\n  - dataset: a\n', 's.yaml', '/'),
+    /float parameter 'lr' has no finite grid/,
+  );
+});
+
+test('bad sweep files: each error names the file, the line and the field', () => {
+  const cases: Array<[string, RegExp]> = [
+    ['studies: []\n', /s\.yaml:1, field 'studies': expected a non-empty list of studies/],
+    ['model: bulk-mlp\n', /s\.yaml:1, field 'studies': expected a non-empty list/],
+    ['modle: bulk-mlp\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'modle': unknown key 'modle'/],
+    ['model: sctl9\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'model': expected a model family \(bulk-mlp\), but got "sctl9"/],
+    ['sampler: tpe9\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'sampler': expected a sampler \(random, grid\), but got "tpe9"/],
+    ['trials: 0\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'trials': expected an integer >= 1, but got 0/],
+    ['seeds: [1, 1]\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'seeds\[1\]': duplicated seed 1/],
+    ['seeds: [1, x]\nstudies:\n  - dataset: a\n', /field 'seeds\[1\]': expected an integer >= 0, but got "x"/],
+    ['studies:\n  - name: x\n', /s\.yaml:2, field 'studies\[0\]\.dataset': expected a dataset directory/],
+    ['studies:\n  - dataset: a\n  - dataset: b/a\n', /s\.yaml:3, field 'studies\[1\]\.name': duplicated study name 'a'/],
+    ['studies:\n  - dataset: a\n    epochs: 3\n', /s\.yaml:3, field 'studies\[0\]\.epochs': unknown key 'epochs'/],
+    ['fixed: {epochz: 3}\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'fixed\.epochz': model 'bulk-mlp' has no setting 'epochz'/],
+    ['fixed: {epochs: 0}\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'fixed\.epochs': expected an integer >= 1, but got 0/],
+    ['fixed: {lr: .nan}\nstudies:\n  - dataset: a\n', /field 'fixed\.lr': expected a number, text or true\/false, but got/],
+    ['- just\n- a list\n', /s\.yaml:1, field '\(top\)': expected a mapping at the top of the sweep file/],
+  ];
+  for (const [text, message] of cases) assert.throws(() => parseSweep(text, 's.yaml', '/'), message, text);
+});
+
+test('an unreadable sweep file is one clear error', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cellsweep-config-'));
+  assert.throws(() => loadSweepFile(join(dir, 'missing.yaml')), /missing\.yaml: cannot read the sweep file: ENOENT/);
+  writeFileSync(join(dir, 'ok.yaml'), 'studies:\n  - dataset: data/x\n');
+  const config = loadSweepFile(join(dir, 'ok.yaml'));
+  assert.equal(config.name, 'ok');
+  assert.equal(config.studies[0]!.dataset, join(dir, 'data/x'));
+});

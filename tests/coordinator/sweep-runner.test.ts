@@ -1,0 +1,173 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RunSpec } from '../../proto/gen/cellsweep/v1/run.js';
+import { DispatchError, InterruptedError } from '../../core/errors.js';
+import { fromWireParams } from '../../core/params.js';
+import type { DispatchHooks, DispatchOutcome, Dispatcher } from '../../coordinator/dispatch/dispatcher.js';
+import { FileJournal } from '../../coordinator/journal/file-journal.js';
+import { replay } from '../../coordinator/journal/replay.js';
+import type { JournalRecord } from '../../coordinator/journal/records.js';
+import type { SweepConfig } from '../../coordinator/config/sweep-config.js';
+import { createSampler } from '../../coordinator/samplers/index.js';
+import { SweepRunner } from '../../coordinator/study/sweep-runner.js';
+
+/**
+ * The dispatcher is not under test here (tests/e2e runs the real gRPC one):
+ * this one answers in-process with a score that is a pure function of the
+ * configuration and seed, and can hold runs until released.
+ */
+class ScriptedDispatcher implements Dispatcher {
+  readonly calls: string[] = [];
+  readonly held: Array<() => void> = [];
+  hold = false;
+  failSeed: number | undefined;
+  crash: Error | undefined;
+  constructor(readonly capacity: number) {}
+
+  async run(spec: RunSpec, hooks: DispatchHooks): Promise<DispatchOutcome> {
+    this.calls.push(spec.runId);
+    hooks.onStart('fake', 1);
+    if (this.crash !== undefined) throw this.crash;
+    await new Promise<void>((resolve, reject) => {
+      const go = (): void => resolve();
+      hooks.signal.addEventListener('abort', () => reject(new InterruptedError()), { once: true });
+      if (this.hold) this.held.push(go);
+      else setImmediate(go);
+    });
+    if (spec.seed === this.failSeed) return { failure: { reason: 'planted failure', code: 'non_finite_loss', epoch: 1, backend: 'fake', trainerId: 'fake' } };
+    const p = fromWireParams(spec.params);
+    const auc = 0.5 + 0.05 * (p.depth as number) + 0.001 * spec.seed;
+    return { result: { auc, aupr: auc - 0.1, backend: 'fake', trainSeconds: 0, loadSeconds: 0, epochs: 1, finalLosses: {}, bulkSamples: 1, cells: 1, genes: 1, trainerId: 'fake' } };
+  }
+  async close(): Promise<void> {}
+}
+
+function config(trials = 3, seeds = [1, 2, 3]): SweepConfig {
+  const study = (name: string) => ({
+    name,
+    dataset: `/data/${name}`,
+    model: 'bulk-mlp',
+    space: { params: [['depth', { type: 'int' as const, low: 2, high: 6, log: false, step: 1 }]] as Array<[string, { type: 'int'; low: number; high: number; log: boolean; step: number }]> },
+    fixed: { epochs: 2 },
+    trials,
+    seeds,
+    sampler: 'random',
+    samplerSeed: 1,
+  });
+  return { name: 'unit', source: 'test', studies: [study('a'), study('b')] };
+}
+
+async function newSweep(cfg: SweepConfig): Promise<{ journal: FileJournal; path: string }> {
+  const path = join(mkdtempSync(join(tmpdir(), 'cellsweep-runner-')), 'journal.jsonl');
+  const journal = await FileJournal.open(path, { create: true });
+  await journal.append([{ op: 'sweep_created', v: 1, t: 0, sweepId: 'id', config: cfg }]);
+  return { journal, path };
+}
+
+function runner(journal: FileJournal, records: JournalRecord[], dispatcher: Dispatcher) {
+  const state = replay(records);
+  return { state, runner: new SweepRunner({ state, journal, dispatcher, samplerFor: (s) => createSampler(s.sampler, s.samplerSeed) }) };
+}
+
+test('every trial of every study fans out into one run per seed; values are the mean over seeds', async () => {
+  const { journal } = await newSweep(config());
+  const dispatcher = new ScriptedDispatcher(4);
+  const { state, runner: r } = runner(journal, await journal.read(), dispatcher);
+  assert.equal(await r.run(new AbortController().signal), 'complete');
+  assert.equal(dispatcher.calls.length, 2 * 3 * 3);
+  assert.equal(new Set(dispatcher.calls).size, dispatcher.calls.length, 'no run dispatched twice');
+  for (const study of state.studies.values()) {
+    assert.equal(study.trials.length, 3);
+    for (const t of study.trials) {
+      assert.equal(t.state, 'COMPLETE');
+      const expected = 0.5 + 0.05 * (t.params.depth as number) + 0.002;
+      assert.ok(Math.abs(t.auc!.mean - expected) < 1e-12);
+    }
+  }
+  assert.equal(state.status, 'complete');
+  // Studies share the pool: the first runs of the sweep are not all from one study.
+  assert.ok(dispatcher.calls.slice(0, 9).some((id) => id.startsWith('b/')));
+  await journal.close();
+});
+
+test('a failing seed fails its trial with the reason; the sweep goes on', async () => {
+  const { journal } = await newSweep(config(2));
+  const dispatcher = new ScriptedDispatcher(2);
+  dispatcher.failSeed = 2;
+  const { state, runner: r } = runner(journal, await journal.read(), dispatcher);
+  assert.equal(await r.run(new AbortController().signal), 'complete');
+  const trials = [...state.studies.values()].flatMap((s) => s.trials);
+  assert.equal(trials.length, 4);
+  for (const t of trials) {
+    assert.equal(t.state, 'FAIL');
+    assert.equal(t.reason, 'seed 2 failed: planted failure');
+  }
+  await journal.close();
+});
+
+test('stopped mid-sweep, then resumed from the journal: no finished run is dispatched again, every run finishes once', async () => {
+  const cfg = config(2, [1, 2, 3]);
+  const { journal, path } = await newSweep(cfg);
+  const first = new ScriptedDispatcher(2);
+  first.hold = true;
+  const stop = new AbortController();
+  const { runner: r1 } = runner(journal, await journal.read(), first);
+  const running = r1.run(stop.signal);
+  // Let three runs finish, keep two in flight, then stop.
+  for (let released = 0; released < 3; ) {
+    await new Promise((resolve) => setImmediate(resolve));
+    const go = first.held.shift();
+    if (go !== undefined) {
+      go();
+      released++;
+    }
+  }
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  stop.abort();
+  assert.equal(await running, 'stopped');
+  await journal.close();
+
+  const reopened = await FileJournal.open(path, { create: false });
+  const records = await reopened.read();
+  assert.equal(records.at(-1)!.op, 'sweep_stopped');
+  const finishedBefore = new Set(records.flatMap((r) => (r.op === 'run_finished' ? [`${r.study}/${r.trial}/${r.seed}`] : [])));
+  assert.equal(finishedBefore.size, 3);
+  const second = new ScriptedDispatcher(2);
+  const { state, runner: r2 } = runner(reopened, records, second);
+  assert.equal(await r2.run(new AbortController().signal), 'complete');
+  for (const id of second.calls) assert.ok(!finishedBefore.has(id), `${id} was finished before the stop and ran again`);
+  assert.equal(second.calls.length + finishedBefore.size, 2 * 2 * 3);
+  const all = (await reopened.read()).filter((r) => r.op === 'run_finished');
+  assert.equal(all.length, 12, 'each run recorded once over both sessions');
+  for (const s of state.studies.values()) for (const t of s.trials) assert.equal(t.state, 'COMPLETE');
+  await reopened.close();
+});
+
+test('a journal that ends between a trial\'s last run and its verdict is finished on resume without retraining', async () => {
+  const cfg = config(1, [1]);
+  const { journal } = await newSweep(cfg);
+  await journal.append([
+    { op: 'trial_asked', t: 1, study: 'a', trial: 0, params: { depth: 3 } },
+    { op: 'run_finished', t: 2, study: 'a', trial: 0, seed: 1, result: { auc: 0.9, aupr: 0.8, backend: 'x', trainSeconds: 0, loadSeconds: 0, epochs: 1, finalLosses: {}, bulkSamples: 1, cells: 1, genes: 1, trainerId: 'x' } },
+  ]);
+  const dispatcher = new ScriptedDispatcher(1);
+  const { state, runner: r } = runner(journal, await journal.read(), dispatcher);
+  assert.equal(await r.run(new AbortController().signal), 'complete');
+  assert.deepEqual(dispatcher.calls, ['b/0/1']);
+  assert.equal(state.studies.get('a')!.trials[0]!.state, 'COMPLETE');
+  await journal.close();
+});
+
+test('a dispatcher that cannot deliver stops the sweep with its reason in the journal', async () => {
+  const { journal } = await newSweep(config());
+  const dispatcher = new ScriptedDispatcher(2);
+  dispatcher.crash = new DispatchError('no trainer process is alive');
+  const { runner: r } = runner(journal, await journal.read(), dispatcher);
+  await assert.rejects(r.run(new AbortController().signal), /no trainer process is alive/);
+  const last = (await journal.read()).at(-1)!;
+  assert.deepEqual([last.op, last.op === 'sweep_stopped' ? last.reason : ''], ['sweep_stopped', 'no trainer process is alive']);
+  await journal.close();
+});
