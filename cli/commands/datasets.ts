@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { ConfigError, expected } from '../../core/errors.js';
-import { loadDataset, prepare, SHAPE_NAMES, writeSyntheticDataset, type ShapeName } from '../../trainer/data/index.js';
+import { loadDataset, prepare, writeSyntheticDataset } from '../../trainer/data/index.js';
+import { SHAPE_NAMES, type ShapeName } from '../../trainer/data/paper-shapes.js';
 import { intOption, parseCommand } from '../args.js';
 
 const USAGE = `Usage: cellsweep datasets synth --shape data1..data8 --out DIR [--genes N] [--seed S]

@@ -25,6 +25,12 @@ export interface DomainMatrix {
   scale: ValueScale;
   /** The file the values came from, for messages. */
   file: string;
+  /**
+   * Natural log of IC50 per row, NaN where unknown (`NA`): present when a
+   * SCAD bulk file has a `logIC50` column. Not used for training yet; kept
+   * for regression targets and for checking how labels were binarised.
+   */
+  logIC50?: Float64Array;
 }
 
 export interface Dataset {
@@ -45,9 +51,15 @@ export interface PreprocessStep {
 
 /** A domain ready for a model: shared genes only, scaled to [0, 1] per gene. */
 export interface PreparedDomain {
+  /** Row-major rows x genes, in [0, 1]. */
   x: Float32Array;
   y: Uint8Array;
   rows: number;
+  /**
+   * Sample id of each row. Detection filters can drop rows, so this is how
+   * per-cell predictions map back to the input. `prepare` always sets it.
+   */
+  ids?: string[];
 }
 
 export interface PreparedData {

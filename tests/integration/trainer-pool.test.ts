@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { toWireParams } from '../../core/params.js';
+import { LocalTrainerPool, type PoolEvent } from '../../coordinator/dispatch/local-pool.js';
+import { BIN, tempDir, tinyDataset } from '../e2e/helpers.js';
+
+/**
+ * Real trainer processes: one is killed (-9) in the middle of a run. The
+ * death is reported, the trainer restarted, the run delivered again.
+ */
+test('a trainer killed mid-run is reported and restarted; its run is delivered again and completes', { timeout: 180_000 }, async () => {
+  const dir = tempDir('pool');
+  const dataset = await tinyDataset(join(dir, 'd'), 'data6');
+  const events: PoolEvent[] = [];
+  const pool = await LocalTrainerPool.start({
+    trainers: 2,
+    command: [process.execPath, BIN, 'trainer', '--exit-with-parent', '--backend', 'wasm'],
+    logDir: dir,
+    onEvent: (e) => events.push(e),
+  });
+  try {
+    assert.equal(pool.capacity, 2);
+    const pids = pool.pids();
+    assert.equal(pids.length, 2);
+    const starts: Array<{ trainer: string; attempt: number }> = [];
+    let killed = false;
+    const outcome = await pool.run(
+      { runId: 's/0/42', study: 's', trial: 0, seed: 42, model: 'bulk-mlp', params: toWireParams({ epochs: 40 }), dataset, reportEpochMetrics: false },
+      {
+        signal: new AbortController().signal,
+        onStart: (trainer, attempt) => starts.push({ trainer, attempt }),
+        onProgress: (p) => {
+          if (!killed && p.epoch === 2) {
+            killed = true;
+            const victim = starts[0]!.trainer === 't1' ? pids[0]! : pids[1]!;
+            process.kill(victim, 'SIGKILL');
+          }
+        },
+      },
+    );
+    assert.ok(outcome.result !== undefined, JSON.stringify(outcome));
+    assert.equal(starts.length, 2);
+    assert.equal(starts[1]!.attempt, 2);
+    const exit = events.find((e) => e.type === 'trainer_exit');
+    assert.ok(exit !== undefined && exit.type === 'trainer_exit');
+    assert.equal(exit.how, 'signal SIGKILL');
+    assert.equal(exit.during, 's/0/42');
+    await waitUntil(() => events.some((e) => e.type === 'trainer_restarted'));
+    assert.equal(pool.capacity, 2);
+    assert.equal(pool.pids().length, 2);
+    assert.match(readFileSync(join(dir, `${starts[0]!.trainer}.log`), 'utf8'), /serving on 127\.0\.0\.1:\d+ with backend wasm[\s\S]*serving on/);
+  } finally {
+    await pool.close();
+  }
+});
+
+async function waitUntil(cond: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * The trainer's data layer: load a dataset directory, validate it, prepare it
+ * for a model, and generate synthetic datasets with a known answer.
+ * docs/datasets.md and docs/synthetic-data.md describe the formats and the model.
+ */
+export type { Dataset, DomainMatrix, PreparedData, PreparedDomain, PreprocessStep, ValueScale } from './types.js';
+export { loadDataset } from './dataset.js';
+export { validateDataset, sharedGenes } from './validate.js';
+export { prepare, type PrepareOptions } from './preprocess.js';
+export {
+  writeSyntheticDataset,
+  PAPER_SHAPES,
+  SHAPE_NAMES,
+  type PaperShape,
+  type ShapeName,
+  type SyntheticOptions,
+  type SyntheticSummary,
+} from './synthetic.js';

@@ -1,0 +1,220 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Rng } from '../../core/rng.js';
+import { linearInit } from './init.js';
+
+/**
+ * The few layers the SCTL family of models is built from, with PyTorch's
+ * semantics (the reference implementations are PyTorch code). Layers work on
+ * [batch, features] tensors; parameters are tf.Variables owned by the layer.
+ */
+
+/** How a forward pass runs: training (batch statistics, dropout) or evaluation. */
+export type ForwardContext =
+  | { readonly training: true; /** A fresh seed for each dropout mask, drawn in call order. */ nextSeed(): number }
+  | { readonly training: false };
+
+export const EVAL: ForwardContext = { training: false };
+
+/** A training context whose dropout seeds come from `rng`. */
+export function trainingContext(rng: Rng): ForwardContext {
+  return { training: true, nextSeed: () => rng.seed() };
+}
+
+export interface Layer {
+  /** What it is, with sizes, e.g. "Linear(50 -> 128)". */
+  readonly description: string;
+  apply(x: tf.Tensor2D, ctx: ForwardContext): tf.Tensor2D;
+  /** Trainable variables, in a fixed order. */
+  params(): tf.Variable[];
+  dispose(): void;
+}
+
+/** nn.Linear. The weight is stored [in, out] so the forward pass needs no transpose. */
+export class Linear implements Layer {
+  readonly description: string;
+  readonly weight: tf.Variable<tf.Rank.R2>;
+  readonly bias: tf.Variable<tf.Rank.R1>;
+
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    rng: Rng,
+  ) {
+    const init = linearInit(inFeatures, outFeatures, rng);
+    this.weight = variableFrom(tf.tensor2d(init.weight, [inFeatures, outFeatures]), true);
+    this.bias = variableFrom(tf.tensor1d(init.bias), true);
+    this.description = `Linear(${inFeatures} -> ${outFeatures})`;
+  }
+
+  apply(x: tf.Tensor2D): tf.Tensor2D {
+    // Not tf.fused.matMul: its custom gradient always computes the gradient for
+    // x as well, a second full-size matmul that the first layer (x = the data,
+    // ~13k genes wide) never needs. The tape skips it for plain matMul.
+    return tf.add(tf.matMul(x, this.weight), this.bias);
+  }
+
+  params(): tf.Variable[] {
+    return [this.weight, this.bias];
+  }
+
+  dispose(): void {
+    tf.dispose([this.weight, this.bias]);
+  }
+}
+
+export interface BatchNormOptions {
+  momentum?: number;
+  eps?: number;
+}
+
+/**
+ * nn.BatchNorm1d: in training, normalise with the batch mean and the biased
+ * batch variance, and move the running statistics by `momentum` towards the
+ * batch mean and the unbiased batch variance; in evaluation, normalise with
+ * the running statistics.
+ */
+export class BatchNorm1d implements Layer {
+  readonly description: string;
+  readonly gamma: tf.Variable<tf.Rank.R1>;
+  readonly beta: tf.Variable<tf.Rank.R1>;
+  readonly runningMean: tf.Variable<tf.Rank.R1>;
+  readonly runningVar: tf.Variable<tf.Rank.R1>;
+  readonly momentum: number;
+  readonly eps: number;
+
+  constructor(
+    readonly features: number,
+    options: BatchNormOptions = {},
+  ) {
+    this.momentum = options.momentum ?? 0.1;
+    this.eps = options.eps ?? 1e-5;
+    this.gamma = variableFrom(tf.ones([features]), true);
+    this.beta = variableFrom(tf.zeros([features]), true);
+    this.runningMean = variableFrom(tf.zeros([features]), false);
+    this.runningVar = variableFrom(tf.ones([features]), false);
+    this.description = `BatchNorm1d(${features})`;
+  }
+
+  apply(x: tf.Tensor2D, ctx: ForwardContext): tf.Tensor2D {
+    if (!ctx.training) return this.normalise(x, this.runningMean, this.runningVar);
+    const n = x.shape[0];
+    if (n < 2) throw new RangeError(`BatchNorm1d needs at least 2 rows in training, but got ${n}`);
+    const mean = tf.mean(x, 0) as tf.Tensor1D;
+    const variance = tf.mean(tf.square(tf.sub(x, mean)), 0) as tf.Tensor1D;
+    this.updateRunningStats(mean, variance, n);
+    return this.normalise(x, mean, variance);
+  }
+
+  private normalise(x: tf.Tensor2D, mean: tf.Tensor1D, variance: tf.Tensor1D): tf.Tensor2D {
+    // torch computes invstd = 1 / sqrt(var + eps), then (x - mean) * invstd * weight + bias.
+    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.eps))), this.gamma), this.beta);
+  }
+
+  private updateRunningStats(mean: tf.Tensor1D, biasedVar: tf.Tensor1D, n: number): void {
+    const m = this.momentum;
+    // Inside a gradient tape these ops are recorded but feed nothing the loss
+    // depends on, so no gradient flows through them.
+    this.runningMean.assign(tf.tidy(() => tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m))));
+    this.runningVar.assign(tf.tidy(() => tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(biasedVar, (m * n) / (n - 1)))));
+  }
+
+  params(): tf.Variable[] {
+    return [this.gamma, this.beta];
+  }
+
+  dispose(): void {
+    tf.dispose([this.gamma, this.beta, this.runningMean, this.runningVar]);
+  }
+}
+
+export class ReLU implements Layer {
+  readonly description = 'ReLU';
+
+  apply(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.relu(x);
+  }
+
+  params(): tf.Variable[] {
+    return [];
+  }
+
+  dispose(): void {}
+}
+
+/**
+ * nn.Dropout (inverted): in training, zero each value with probability `rate`
+ * and scale the survivors by 1 / (1 - rate); identity in evaluation. Masks
+ * come from seeded tf.randomUniform, one seed per call from the context.
+ */
+export class Dropout implements Layer {
+  readonly description: string;
+
+  constructor(readonly rate: number) {
+    if (!(rate >= 0 && rate < 1)) throw new RangeError(`Dropout: expected a rate in [0, 1), but got ${rate}`);
+    this.description = `Dropout(${rate})`;
+  }
+
+  apply(x: tf.Tensor2D, ctx: ForwardContext): tf.Tensor2D {
+    if (!ctx.training || this.rate === 0) return x;
+    // Like torch: the noise is bernoulli(1 - p) / (1 - p), then input * noise.
+    const keep = tf.greaterEqual(tf.randomUniform(x.shape, 0, 1, 'float32', ctx.nextSeed()), this.rate);
+    const noise = tf.div(tf.cast(keep, 'float32'), 1 - this.rate);
+    return tf.mul(x, noise);
+  }
+
+  params(): tf.Variable[] {
+    return [];
+  }
+
+  dispose(): void {}
+}
+
+/** Layers applied in order; it owns them. */
+export class Sequential implements Layer {
+  readonly description: string;
+
+  constructor(readonly layers: readonly Layer[]) {
+    this.description = layers.map((l) => l.description).join(' -> ');
+  }
+
+  apply(x: tf.Tensor2D, ctx: ForwardContext): tf.Tensor2D {
+    return this.layers.reduce((h, layer) => layer.apply(h, ctx), x);
+  }
+
+  params(): tf.Variable[] {
+    return this.layers.flatMap((l) => l.params());
+  }
+
+  dispose(): void {
+    for (const layer of this.layers) layer.dispose();
+  }
+}
+
+/**
+ * Hidden layers as the SCTL paper builds encoder, decoder and predictor:
+ * Linear -> BatchNorm1d -> ReLU -> Dropout for each size in `sizes`. Each
+ * Linear takes its initial weights from `rng.derive('<name>.<i>')`.
+ */
+export function hiddenStack(name: string, inFeatures: number, sizes: readonly number[], dropout: number, rng: Rng): Layer[] {
+  const layers: Layer[] = [];
+  let width = inFeatures;
+  sizes.forEach((size, i) => {
+    layers.push(new Linear(width, size, rng.derive(`${name}.${i}`)), new BatchNorm1d(size), new ReLU(), new Dropout(dropout));
+    width = size;
+  });
+  return layers;
+}
+
+/** Linear layers of a model, for checks and descriptions. */
+export function linearLayers(layer: Layer): Linear[] {
+  if (layer instanceof Linear) return [layer];
+  if (layer instanceof Sequential) return layer.layers.flatMap(linearLayers);
+  return [];
+}
+
+function variableFrom<R extends tf.Rank>(initial: tf.Tensor<R>, trainable: boolean): tf.Variable<R> {
+  // No name: tfjs names variables globally, and two runs in one process must not collide.
+  const v = tf.variable(initial, trainable);
+  initial.dispose();
+  return v;
+}
