@@ -16,14 +16,14 @@ name: demo
 model: bulk-mlp
 sampler: random
 seed: 7
-trials: 6
+trials: 5
 seeds: [42, 50, 60, 70, 80, 124]
 space:
   depth: {type: int, low: 2, high: 6}
   sampling: {type: categorical, choices: [none, weighted, smote]}
   lr: {type: float, low: 0.0003, high: 0.01, log: true}
 fixed:
-  epochs: 12
+  epochs: 10
 studies:
   - name: data1-synth
     dataset: data/data1

@@ -96,3 +96,31 @@ test('kill -9 of the CLI mid-sweep, then --resume: completes, no finished run re
   assert.equal(best.status, 'complete');
   for (const s of best.studies) assert.equal(s.trials.complete, 3);
 });
+
+test('Ctrl-C stops cleanly: exit 130, a resumable journal, outputs written, no trainer left; --resume finishes', { timeout: 240_000 }, async () => {
+  const dir = tempDir('e2e-sigint');
+  await tinyDataset(join(dir, 'd6'), 'data6');
+  writeFileSync(join(dir, 'sweep.yaml'), ['name: sigint', 'trials: 2', 'seeds: [42, 50, 60, 70]', 'fixed: {epochs: 6}', 'studies:', '  - dataset: d6'].join('\n'));
+  const out = join(dir, 'out');
+  const run = startCli(['sweep', join(dir, 'sweep.yaml'), '--out', out, '--trainers', '2']);
+  await waitFor('a finished run', () => (existsSync(join(out, 'journal.jsonl')) && readJournal(out).some((r) => r.op === 'run_finished') ? true : undefined), 120_000);
+  const trainers = childPids(run.child.pid!);
+  run.child.kill('SIGINT');
+  const res = await run.done;
+  assert.equal(res.code, 130, res.stderr);
+  assert.match(res.stderr, /stopping: cancelling running runs/);
+  assert.match(res.stderr, new RegExp(`resume with: cellsweep sweep --resume ${out.replaceAll('/', '\\/')}`));
+  assert.ok(trainers.length === 2 && trainers.every((p) => !alive(p)), 'trainers stopped with the CLI');
+  const records = readJournal(out);
+  const last = records.at(-1)!;
+  assert.equal(last.op, 'sweep_stopped');
+  assert.ok(existsSync(join(out, 'trials.csv')) && existsSync(join(out, 'best.json')));
+  // Cancelled runs are not failures: nothing was recorded as failed.
+  assert.equal(records.filter((r) => r.op === 'run_failed').length, 0);
+
+  const resumed = await cli(['sweep', '--resume', out, '--trainers', '2']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const finished = readJournal(out).filter((r) => r.op === 'run_finished');
+  assert.equal(finished.length, 8);
+  assert.equal(new Set(finished.map(runKey)).size, 8);
+});
