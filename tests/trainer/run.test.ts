@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import type { RunSpec } from '../../proto/gen/cellsweep/v1/run.js';
+import { toWireParams, type Params } from '../../core/params.js';
+import { selectBackend } from '../../trainer/backend/index.js';
+import { loadDataset, prepare, type PreparedData } from '../../trainer/data/index.js';
+import { executeRun, type RunContext } from '../../trainer/run.js';
+import { DatasetCache } from '../../trainer/worker/dataset-cache.js';
+import { tempDir, tinyDataset } from '../e2e/helpers.js';
+
+/** executeRun turns every way a run can end into an outcome; only cancellation throws. */
+async function context(): Promise<{ ctx: RunContext; dataset: string; loads: string[] }> {
+  await selectBackend('wasm', { log: () => undefined });
+  const dataset = await tinyDataset(join(tempDir('run'), 'd'), 'data6');
+  const clean = prepare(await loadDataset(dataset));
+  const loads: string[] = [];
+  // A second path serves the same data with one bulk sample planted near float32's maximum:
+  // BatchNorm's variance overflows and the loss becomes NaN during training.
+  const poisoned: PreparedData = { ...clean, bulk: { ...clean.bulk, x: clean.bulk.x.slice() } };
+  poisoned.bulk.x.fill(3.4e38, 0, clean.genes.length);
+  const datasets = new DatasetCache(async (path) => {
+    loads.push(path);
+    return path.endsWith('#poisoned') ? poisoned : clean;
+  });
+  const ctx: RunContext = { trainerId: 'unit', backend: 'wasm', datasets, signal: new AbortController().signal, onProgress: () => undefined };
+  return { ctx, dataset, loads };
+}
+
+function spec(dataset: string, params: Params): RunSpec {
+  return { runId: 's/0/42', study: 's', trial: 0, seed: 42, model: 'bulk-mlp', params: toWireParams(params), dataset, reportEpochMetrics: false };
+}
+
+test('a non-finite loss ends the run as failed with the epoch and the loss term; the next run trains', async () => {
+  const { ctx, dataset } = await context();
+  const bad = await executeRun(spec(`${dataset}#poisoned`, { epochs: 3, sampling: 'none', batch_size: 1024 }), ctx);
+  assert.ok('failure' in bad, JSON.stringify(bad));
+  assert.equal(bad.failure.code, 'non_finite_loss');
+  assert.ok(bad.failure.epoch >= 1 && bad.failure.epoch <= 3);
+  assert.match(bad.failure.reason, new RegExp(`loss term "bce" became NaN at epoch ${bad.failure.epoch}`));
+  assert.equal(bad.failure.trainerId, 'unit');
+  const good = await executeRun(spec(dataset, { epochs: 1 }), ctx);
+  assert.ok('result' in good, JSON.stringify(good));
+});
+
+test('the dataset is loaded once per path and reused by later runs', async () => {
+  const { ctx, dataset, loads } = await context();
+  for (const seed of [1, 2, 3]) {
+    const out = await executeRun({ ...spec(dataset, { epochs: 1 }), seed }, ctx);
+    assert.ok('result' in out);
+  }
+  assert.deepEqual(loads, [dataset]);
+});
+
+test('a cancelled run throws InterruptedError and records nothing', async () => {
+  const { ctx, dataset } = await context();
+  const stop = new AbortController();
+  stop.abort();
+  await assert.rejects(executeRun(spec(dataset, { epochs: 1 }), { ...ctx, signal: stop.signal }), { name: 'InterruptedError' });
+});
