@@ -44,6 +44,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       params: toWireParams(params),
       dataset: resolve(values.dataset),
       reportEpochMetrics: values['epoch-auc'],
+      interpret: false,
     },
     {
       trainerId: 'cli',

@@ -151,6 +151,7 @@ export class SweepRunner {
       params: toWireParams({ ...study.config.fixed, ...trial.params }),
       dataset: study.config.dataset,
       reportEpochMetrics: false,
+      interpret: false,
     };
     const base = { study: spec.study, trial: spec.trial, seed };
     this.opts.dispatcher

@@ -27,7 +27,7 @@ test('a trainer killed mid-run is reported and restarted; its run is delivered a
     const starts: Array<{ trainer: string; attempt: number }> = [];
     let killed = false;
     const outcome = await pool.run(
-      { runId: 's/0/42', study: 's', trial: 0, seed: 42, model: 'bulk-mlp', params: toWireParams({ epochs: 40 }), dataset, reportEpochMetrics: false },
+      { runId: 's/0/42', study: 's', trial: 0, seed: 42, model: 'bulk-mlp', params: toWireParams({ epochs: 40 }), dataset, reportEpochMetrics: false, interpret: false },
       {
         signal: new AbortController().signal,
         onStart: (trainer, attempt) => starts.push({ trainer, attempt }),

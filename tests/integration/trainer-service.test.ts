@@ -39,7 +39,7 @@ after(() => {
 });
 
 function spec(params: Params, over: Partial<RunSpec> = {}): RunSpec {
-  return { runId: 's/0/42', study: 's', trial: 0, seed: 42, model: 'bulk-mlp', params: toWireParams(params), dataset, reportEpochMetrics: true, ...over };
+  return { runId: 's/0/42', study: 's', trial: 0, seed: 42, model: 'bulk-mlp', params: toWireParams(params), dataset, reportEpochMetrics: true, interpret: false, ...over };
 }
 
 test('a run streams one progress event per epoch, then its result with the backend', async () => {

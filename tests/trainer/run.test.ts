@@ -28,7 +28,7 @@ async function context(): Promise<{ ctx: RunContext; dataset: string; loads: str
 }
 
 function spec(dataset: string, params: Params): RunSpec {
-  return { runId: 's/0/42', study: 's', trial: 0, seed: 42, model: 'bulk-mlp', params: toWireParams(params), dataset, reportEpochMetrics: false };
+  return { runId: 's/0/42', study: 's', trial: 0, seed: 42, model: 'bulk-mlp', params: toWireParams(params), dataset, reportEpochMetrics: false, interpret: false };
 }
 
 test('a non-finite loss ends the run as failed with the epoch and the loss term; the next run trains', async () => {

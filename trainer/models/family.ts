@@ -21,6 +21,16 @@ export interface TrainInput {
   signal: AbortSignal;
   onEpoch(progress: EpochProgress): void;
   evaluateEachEpoch: boolean;
+  /** Also return the interpretability outputs the family has (SCTL: the full OT plan). */
+  interpret?: boolean;
+}
+
+/** A transport plan between all bulk samples (rows) and all cells (columns). */
+export interface TransportPlan {
+  rows: number;
+  cols: number;
+  /** Row-major rows x cols. */
+  values: Float32Array;
 }
 
 export interface TrainOutput {
@@ -28,6 +38,8 @@ export interface TrainOutput {
   cellScores: Float32Array;
   epochs: number;
   finalLosses: Record<string, number>;
+  /** Only when `interpret` was asked and the family transports (SCTL). */
+  plan?: TransportPlan;
 }
 
 /**

@@ -37,6 +37,11 @@ export interface RunSpec {
   dataset: string;
   /** Ask the trainer to report validation AUC after every epoch (costs time). */
   reportEpochMetrics: boolean;
+  /**
+   * Ask for the interpretability outputs (OT plan, predicted groups, marker
+   * genes) with the result; off for sweeps, on for a report's best configuration.
+   */
+  interpret: boolean;
 }
 
 export interface RunSpec_ParamsEntry {
@@ -72,11 +77,42 @@ export interface RunResult {
   cells: number;
   genes: number;
   trainerId: string;
+  interpretation?: Interpretation | undefined;
 }
 
 export interface RunResult_FinalLossesEntry {
   key: string;
   value: number;
+}
+
+/** What a trained model says about the data, beyond the scores. */
+export interface Interpretation {
+  /**
+   * The transport plan between bulk samples (rows) and cells (columns), when
+   * the model has one (SCTL): row-major float32, little-endian.
+   */
+  planRows: number;
+  planCols: number;
+  planF32: Buffer;
+  bulkIds: string[];
+  cellIds: string[];
+  /** Cells predicted sensitive (score above the median score) and the threshold. */
+  cellSensitive: boolean[];
+  threshold: number;
+  /**
+   * Marker genes of each predicted group against the other (Wilcoxon rank-sum,
+   * Bonferroni-corrected), best first.
+   */
+  sensitiveMarkers: MarkerGene[];
+  resistantMarkers: MarkerGene[];
+}
+
+export interface MarkerGene {
+  gene: string;
+  logFoldChange: number;
+  statistic: number;
+  pValue: number;
+  pAdjusted: number;
 }
 
 /**
@@ -223,7 +259,17 @@ export const ParamValue: MessageFns<ParamValue> = {
 };
 
 function createBaseRunSpec(): RunSpec {
-  return { runId: "", study: "", trial: 0, seed: 0, model: "", params: {}, dataset: "", reportEpochMetrics: false };
+  return {
+    runId: "",
+    study: "",
+    trial: 0,
+    seed: 0,
+    model: "",
+    params: {},
+    dataset: "",
+    reportEpochMetrics: false,
+    interpret: false,
+  };
 }
 
 export const RunSpec: MessageFns<RunSpec> = {
@@ -251,6 +297,9 @@ export const RunSpec: MessageFns<RunSpec> = {
     }
     if (message.reportEpochMetrics !== false) {
       writer.uint32(64).bool(message.reportEpochMetrics);
+    }
+    if (message.interpret !== false) {
+      writer.uint32(72).bool(message.interpret);
     }
     return writer;
   },
@@ -335,6 +384,14 @@ export const RunSpec: MessageFns<RunSpec> = {
             message.reportEpochMetrics = reader.bool();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.interpret = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -378,6 +435,7 @@ export const RunSpec: MessageFns<RunSpec> = {
         : isSet(object.report_epoch_metrics)
         ? globalThis.Boolean(object.report_epoch_metrics)
         : false,
+      interpret: isSet(object.interpret) ? globalThis.Boolean(object.interpret) : false,
     };
   },
 
@@ -413,6 +471,9 @@ export const RunSpec: MessageFns<RunSpec> = {
     if (message.reportEpochMetrics !== false) {
       obj.reportEpochMetrics = message.reportEpochMetrics;
     }
+    if (message.interpret !== false) {
+      obj.interpret = message.interpret;
+    }
     return obj;
   },
 
@@ -437,6 +498,7 @@ export const RunSpec: MessageFns<RunSpec> = {
     );
     message.dataset = object.dataset ?? "";
     message.reportEpochMetrics = object.reportEpochMetrics ?? false;
+    message.interpret = object.interpret ?? false;
     return message;
   },
 };
@@ -793,6 +855,7 @@ function createBaseRunResult(): RunResult {
     cells: 0,
     genes: 0,
     trainerId: "",
+    interpretation: undefined,
   };
 }
 
@@ -830,6 +893,9 @@ export const RunResult: MessageFns<RunResult> = {
     }
     if (message.trainerId !== "") {
       writer.uint32(90).string(message.trainerId);
+    }
+    if (message.interpretation !== undefined) {
+      Interpretation.encode(message.interpretation, writer.uint32(98).fork()).join();
     }
     return writer;
   },
@@ -938,6 +1004,14 @@ export const RunResult: MessageFns<RunResult> = {
             message.trainerId = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.interpretation = Interpretation.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1005,6 +1079,7 @@ export const RunResult: MessageFns<RunResult> = {
         : isSet(object.trainer_id)
         ? globalThis.String(object.trainer_id)
         : "",
+      interpretation: isSet(object.interpretation) ? Interpretation.fromJSON(object.interpretation) : undefined,
     };
   },
 
@@ -1049,6 +1124,9 @@ export const RunResult: MessageFns<RunResult> = {
     if (message.trainerId !== "") {
       obj.trainerId = message.trainerId;
     }
+    if (message.interpretation !== undefined) {
+      obj.interpretation = Interpretation.toJSON(message.interpretation);
+    }
     return obj;
   },
 
@@ -1076,6 +1154,9 @@ export const RunResult: MessageFns<RunResult> = {
     message.cells = object.cells ?? 0;
     message.genes = object.genes ?? 0;
     message.trainerId = object.trainerId ?? "";
+    message.interpretation = (object.interpretation !== undefined && object.interpretation !== null)
+      ? Interpretation.fromPartial(object.interpretation)
+      : undefined;
     return message;
   },
 };
@@ -1161,6 +1242,404 @@ export const RunResult_FinalLossesEntry: MessageFns<RunResult_FinalLossesEntry> 
     const message = createBaseRunResult_FinalLossesEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseInterpretation(): Interpretation {
+  return {
+    planRows: 0,
+    planCols: 0,
+    planF32: Buffer.alloc(0),
+    bulkIds: [],
+    cellIds: [],
+    cellSensitive: [],
+    threshold: 0,
+    sensitiveMarkers: [],
+    resistantMarkers: [],
+  };
+}
+
+export const Interpretation: MessageFns<Interpretation> = {
+  encode(message: Interpretation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.planRows !== 0) {
+      writer.uint32(8).uint32(message.planRows);
+    }
+    if (message.planCols !== 0) {
+      writer.uint32(16).uint32(message.planCols);
+    }
+    if (message.planF32.length !== 0) {
+      writer.uint32(26).bytes(message.planF32);
+    }
+    for (const v of message.bulkIds) {
+      writer.uint32(34).string(v!);
+    }
+    for (const v of message.cellIds) {
+      writer.uint32(42).string(v!);
+    }
+    if (message.cellSensitive.length !== 0) {
+      writer.uint32(50).fork();
+      for (const v of message.cellSensitive) {
+        writer.bool(v);
+      }
+      writer.join();
+    }
+    if (message.threshold !== 0) {
+      writer.uint32(57).double(message.threshold);
+    }
+    for (const v of message.sensitiveMarkers) {
+      MarkerGene.encode(v!, writer.uint32(66).fork()).join();
+    }
+    for (const v of message.resistantMarkers) {
+      MarkerGene.encode(v!, writer.uint32(74).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Interpretation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInterpretation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.planRows = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.planCols = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.planF32 = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.bulkIds.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.cellIds.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag === 48) {
+              message.cellSensitive.push(reader.bool());
+
+              continue;
+            }
+
+            if (tag === 50) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.cellSensitive.push(reader.bool());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.threshold = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.sensitiveMarkers.push(MarkerGene.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.resistantMarkers.push(MarkerGene.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Interpretation {
+    return {
+      planRows: isSet(object.planRows)
+        ? globalThis.Number(object.planRows)
+        : isSet(object.plan_rows)
+        ? globalThis.Number(object.plan_rows)
+        : 0,
+      planCols: isSet(object.planCols)
+        ? globalThis.Number(object.planCols)
+        : isSet(object.plan_cols)
+        ? globalThis.Number(object.plan_cols)
+        : 0,
+      planF32: isSet(object.planF32)
+        ? Buffer.from(bytesFromBase64(object.planF32))
+        : isSet(object.plan_f32)
+        ? Buffer.from(bytesFromBase64(object.plan_f32))
+        : Buffer.alloc(0),
+      bulkIds: globalThis.Array.isArray(object?.bulkIds)
+        ? object.bulkIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.bulk_ids)
+        ? object.bulk_ids.map((e: any) => globalThis.String(e))
+        : [],
+      cellIds: globalThis.Array.isArray(object?.cellIds)
+        ? object.cellIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.cell_ids)
+        ? object.cell_ids.map((e: any) => globalThis.String(e))
+        : [],
+      cellSensitive: globalThis.Array.isArray(object?.cellSensitive)
+        ? object.cellSensitive.map((e: any) => globalThis.Boolean(e))
+        : globalThis.Array.isArray(object?.cell_sensitive)
+        ? object.cell_sensitive.map((e: any) => globalThis.Boolean(e))
+        : [],
+      threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
+      sensitiveMarkers: globalThis.Array.isArray(object?.sensitiveMarkers)
+        ? object.sensitiveMarkers.map((e: any) => MarkerGene.fromJSON(e))
+        : globalThis.Array.isArray(object?.sensitive_markers)
+        ? object.sensitive_markers.map((e: any) => MarkerGene.fromJSON(e))
+        : [],
+      resistantMarkers: globalThis.Array.isArray(object?.resistantMarkers)
+        ? object.resistantMarkers.map((e: any) => MarkerGene.fromJSON(e))
+        : globalThis.Array.isArray(object?.resistant_markers)
+        ? object.resistant_markers.map((e: any) => MarkerGene.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: Interpretation): unknown {
+    const obj: any = {};
+    if (message.planRows !== 0) {
+      obj.planRows = Math.round(message.planRows);
+    }
+    if (message.planCols !== 0) {
+      obj.planCols = Math.round(message.planCols);
+    }
+    if (message.planF32.length !== 0) {
+      obj.planF32 = base64FromBytes(message.planF32);
+    }
+    if (message.bulkIds?.length) {
+      obj.bulkIds = message.bulkIds;
+    }
+    if (message.cellIds?.length) {
+      obj.cellIds = message.cellIds;
+    }
+    if (message.cellSensitive?.length) {
+      obj.cellSensitive = message.cellSensitive;
+    }
+    if (message.threshold !== 0) {
+      obj.threshold = floatToJson(message.threshold);
+    }
+    if (message.sensitiveMarkers?.length) {
+      obj.sensitiveMarkers = message.sensitiveMarkers.map((e) => MarkerGene.toJSON(e));
+    }
+    if (message.resistantMarkers?.length) {
+      obj.resistantMarkers = message.resistantMarkers.map((e) => MarkerGene.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Interpretation>): Interpretation {
+    return Interpretation.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Interpretation>): Interpretation {
+    const message = createBaseInterpretation();
+    message.planRows = object.planRows ?? 0;
+    message.planCols = object.planCols ?? 0;
+    message.planF32 = object.planF32 ?? Buffer.alloc(0);
+    message.bulkIds = object.bulkIds?.map((e) => e) || [];
+    message.cellIds = object.cellIds?.map((e) => e) || [];
+    message.cellSensitive = object.cellSensitive?.map((e) => e) || [];
+    message.threshold = object.threshold ?? 0;
+    message.sensitiveMarkers = object.sensitiveMarkers?.map((e) => MarkerGene.fromPartial(e)) || [];
+    message.resistantMarkers = object.resistantMarkers?.map((e) => MarkerGene.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseMarkerGene(): MarkerGene {
+  return { gene: "", logFoldChange: 0, statistic: 0, pValue: 0, pAdjusted: 0 };
+}
+
+export const MarkerGene: MessageFns<MarkerGene> = {
+  encode(message: MarkerGene, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.gene !== "") {
+      writer.uint32(10).string(message.gene);
+    }
+    if (message.logFoldChange !== 0) {
+      writer.uint32(17).double(message.logFoldChange);
+    }
+    if (message.statistic !== 0) {
+      writer.uint32(25).double(message.statistic);
+    }
+    if (message.pValue !== 0) {
+      writer.uint32(33).double(message.pValue);
+    }
+    if (message.pAdjusted !== 0) {
+      writer.uint32(41).double(message.pAdjusted);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MarkerGene {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMarkerGene();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.gene = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.logFoldChange = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.statistic = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.pValue = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.pAdjusted = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MarkerGene {
+    return {
+      gene: isSet(object.gene) ? globalThis.String(object.gene) : "",
+      logFoldChange: isSet(object.logFoldChange)
+        ? globalThis.Number(object.logFoldChange)
+        : isSet(object.log_fold_change)
+        ? globalThis.Number(object.log_fold_change)
+        : 0,
+      statistic: isSet(object.statistic) ? globalThis.Number(object.statistic) : 0,
+      pValue: isSet(object.pValue)
+        ? globalThis.Number(object.pValue)
+        : isSet(object.p_value)
+        ? globalThis.Number(object.p_value)
+        : 0,
+      pAdjusted: isSet(object.pAdjusted)
+        ? globalThis.Number(object.pAdjusted)
+        : isSet(object.p_adjusted)
+        ? globalThis.Number(object.p_adjusted)
+        : 0,
+    };
+  },
+
+  toJSON(message: MarkerGene): unknown {
+    const obj: any = {};
+    if (message.gene !== "") {
+      obj.gene = message.gene;
+    }
+    if (message.logFoldChange !== 0) {
+      obj.logFoldChange = floatToJson(message.logFoldChange);
+    }
+    if (message.statistic !== 0) {
+      obj.statistic = floatToJson(message.statistic);
+    }
+    if (message.pValue !== 0) {
+      obj.pValue = floatToJson(message.pValue);
+    }
+    if (message.pAdjusted !== 0) {
+      obj.pAdjusted = floatToJson(message.pAdjusted);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MarkerGene>): MarkerGene {
+    return MarkerGene.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MarkerGene>): MarkerGene {
+    const message = createBaseMarkerGene();
+    message.gene = object.gene ?? "";
+    message.logFoldChange = object.logFoldChange ?? 0;
+    message.statistic = object.statistic ?? 0;
+    message.pValue = object.pValue ?? 0;
+    message.pAdjusted = object.pAdjusted ?? 0;
     return message;
   },
 };
@@ -1443,6 +1922,14 @@ export const RunEvent: MessageFns<RunEvent> = {
     return message;
   },
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
