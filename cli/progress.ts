@@ -5,6 +5,7 @@ import { runsDone, trialsDone, type SweepState } from '../coordinator/study/swee
 import { alignColumns, pm } from '../coordinator/report/outputs.js';
 import type { PendingRun } from '../coordinator/study/sweep-runner.js';
 import { formatParams } from '../core/params.js';
+import { runId } from '../core/runs.js';
 
 /**
  * The live view of a sweep. On a terminal, a block redrawn in place: per
@@ -39,11 +40,11 @@ export class ProgressDisplay {
   onRecord(record: JournalRecord): void {
     switch (record.op) {
       case 'run_started':
-        this.running.set(record.trainer, { run: `${record.study}#${record.trial}/${record.seed}`, epoch: 0, epochs: 0 });
+        this.running.set(record.trainer, { run: runId(record), epoch: 0, epochs: 0 });
         return;
       case 'run_finished':
       case 'run_failed':
-        for (const [trainer, r] of this.running) if (r.run === `${record.study}#${record.trial}/${record.seed}`) this.running.delete(trainer);
+        for (const [trainer, r] of this.running) if (r.run === runId(record)) this.running.delete(trainer);
         if (record.op === 'run_failed') this.line(`run ${record.study}#${record.trial} seed ${record.seed} failed: ${record.failure.reason}`);
         return;
       case 'trial_finished': {
@@ -59,7 +60,7 @@ export class ProgressDisplay {
   }
 
   onProgress(run: PendingRun, progress: RunProgress): void {
-    const key = `${run.study.config.name}#${run.trial.number}/${run.seed}`;
+    const key = runId({ study: run.study.config.name, trial: run.trial.number, seed: run.seed });
     for (const r of this.running.values()) {
       if (r.run === key) {
         r.epoch = progress.epoch;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 
@@ -7,7 +8,8 @@ import { dirname, basename, join } from 'node:path';
  * it over the target, fsync the directory so the rename itself survives a crash.
  */
 export async function writeFileAtomic(path: string, content: string | Uint8Array): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  // A unique name: two writers of the same file must not share a temporary.
+  const tmp = join(dirname(path), `.${basename(path)}.${randomUUID()}.tmp`);
   const handle = await open(tmp, 'w');
   try {
     await handle.writeFile(content);

@@ -31,7 +31,12 @@ function toWireValue(value: ParamValue): WireParamValue {
   }
 }
 
-/** Stable text form, for logs, tables and duplicate detection. */
+/** Exact identity of a configuration (full precision, key order ignored): for duplicate detection. */
+export function paramsKey(params: Params): string {
+  return JSON.stringify(Object.keys(params).sort().map((k) => [k, params[k]]));
+}
+
+/** Stable, short text form for logs and tables (6 significant digits: not an identity). */
 export function formatParams(params: Params): string {
   return Object.keys(params)
     .sort()

@@ -53,7 +53,7 @@ export async function executeRun(spec: RunSpec, ctx: RunContext): Promise<RunOut
       },
     });
     if (!out.cellScores.every(Number.isFinite)) {
-      return fail('non_finite_loss', 'the model predicted a non-finite score for at least one cell', out.epochs);
+      return fail('non_finite_output', 'the model predicted a non-finite score for at least one cell', out.epochs);
     }
     return {
       result: {

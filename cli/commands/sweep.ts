@@ -11,6 +11,7 @@ import type { StudyConfig } from '../../coordinator/config/sweep-config.js';
 import { LocalTrainerPool, type PoolEvent } from '../../coordinator/dispatch/local-pool.js';
 import { FileJournal } from '../../coordinator/journal/file-journal.js';
 import { JOURNAL_FORMAT_VERSION } from '../../coordinator/journal/records.js';
+import { journalPath } from '../../coordinator/journal/sweep-dir.js';
 import { replay } from '../../coordinator/journal/replay.js';
 import { bestJson, summaryTable, trialsCsv } from '../../coordinator/report/outputs.js';
 import { createSampler, type Sampler } from '../../coordinator/samplers/index.js';
@@ -25,7 +26,6 @@ const USAGE = `Usage: cellsweep sweep [FILE] [--out DIR] [--trainers N] [--backe
        cellsweep sweep --resume DIR [--trainers N] [--backend B]
        cellsweep sweep --print-demo`;
 
-export const JOURNAL_FILE = 'journal.jsonl';
 const BIN = fileURLToPath(new URL('../../bin/cellsweep.mjs', import.meta.url));
 
 /**
@@ -61,7 +61,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   if (values.resume !== undefined) {
     if (positionals.length > 0 || values.out !== undefined) throw new ConfigError(`--resume takes the sweep directory only\n\n${USAGE}`);
     outDir = resolve(values.resume);
-    const path = join(outDir, JOURNAL_FILE);
+    const path = journalPath(outDir);
     if (!existsSync(path)) throw new ConfigError(`no sweep to resume: ${path} does not exist`, { field: '--resume' });
     journal = await FileJournal.open(path, { create: false });
     if (journal.repaired !== undefined) log(`journal: ${journal.repaired}`);
@@ -72,14 +72,14 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     const file = positionals[0];
     const fromFile = file === undefined ? undefined : loadSweepFile(file);
     outDir = resolve(values.out ?? join('runs', `${fromFile?.name ?? 'demo'}-${timestamp()}`));
-    if (existsSync(join(outDir, JOURNAL_FILE))) {
+    if (existsSync(journalPath(outDir))) {
       throw new ConfigError(`${outDir} already holds a sweep: continue it with --resume ${outDir}, or choose another --out`, { field: '--out' });
     }
     if (fromFile === undefined) log('cellsweep: no sweep file given, running the embedded demo (see it with: cellsweep sweep --print-demo)');
     const config = fromFile ?? (await demoSweep(outDir));
     await checkDatasets(config, log);
     await mkdir(outDir, { recursive: true });
-    journal = await FileJournal.open(join(outDir, JOURNAL_FILE), { create: true });
+    journal = await FileJournal.open(journalPath(outDir), { create: true });
     const created = { op: 'sweep_created' as const, v: JOURNAL_FORMAT_VERSION, t: Date.now(), sweepId: randomUUID(), config };
     await journal.append([created]);
     state = replay([created]);
@@ -96,6 +96,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
 
   const trainers = trainersFlag ?? state.config.trainers ?? availableParallelism();
   const display = new ProgressDisplay(state);
+  const outputs = new OutputWriter(outDir, state, (err) => display.line(`cannot write the result files (the journal has everything): ${err.message}`));
   const stop = new AbortController();
   let interrupts = 0;
   const onSigint = (): void => {
@@ -137,7 +138,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
       samplerFor,
       onRecord: async (record) => {
         display.onRecord(record);
-        if (record.op === 'trial_finished') await writeOutputs(outDir, state);
+        if (record.op === 'trial_finished') outputs.request();
       },
       onProgress: (run, progress) => display.onProgress(run, progress),
     });
@@ -150,10 +151,10 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     await pool?.close();
     await journal.close();
   }
-  await writeOutputs(outDir, state);
+  await outputs.flush();
   process.stdout.write('\n' + summaryTable(state) + '\n\n');
   log(`${status === 'complete' ? 'sweep complete' : 'sweep stopped'} after ${duration((Date.now() - started) / 1000)}`);
-  log(`results: ${join(outDir, 'best.json')}, ${join(outDir, 'trials.csv')}; journal: ${join(outDir, JOURNAL_FILE)}`);
+  log(`results: ${join(outDir, 'best.json')}, ${join(outDir, 'trials.csv')}; journal: ${journalPath(outDir)}`);
   if (status === 'stopped') log(`resume with: cellsweep sweep --resume ${outDir}`);
   return status === 'complete' ? 0 : 130;
 }
@@ -162,6 +163,37 @@ async function writeOutputs(outDir: string, state: SweepState): Promise<void> {
   await writeFileAtomic(join(outDir, 'trials.csv'), trialsCsv(state));
   await writeFileAtomic(join(outDir, 'best.json'), JSON.stringify(bestJson(state), null, 2) + '\n');
   await writeFileAtomic(join(outDir, 'summary.txt'), summaryTable(state) + '\n');
+}
+
+/**
+ * Rewrites the result files after trials finish, one write at a time: a
+ * burst of finished trials coalesces into one more write of the latest state,
+ * so files never race and the last write always holds the last state.
+ */
+class OutputWriter {
+  private writing: Promise<void> = Promise.resolve();
+  private pending = false;
+
+  constructor(
+    private readonly outDir: string,
+    private readonly state: SweepState,
+    private readonly onError: (err: Error) => void,
+  ) {}
+
+  request(): void {
+    if (this.pending) return;
+    this.pending = true;
+    this.writing = this.writing.then(async () => {
+      this.pending = false;
+      await writeOutputs(this.outDir, this.state).catch((err: Error) => this.onError(err));
+    });
+  }
+
+  /** Waits for queued writes, then writes the final state once more. */
+  async flush(): Promise<void> {
+    this.request();
+    await this.writing;
+  }
 }
 
 function describePoolEvent(event: PoolEvent): string {

@@ -52,6 +52,8 @@ export async function trainerCommand(argv: string[]): Promise<number> {
     const stop = (why: string): void => {
       log(`stopping: ${why}`);
       server.forceShutdown();
+      // An open stdin would keep the event loop, and so the process, alive.
+      process.stdin.destroy();
       resolve();
     };
     process.once('SIGTERM', () => stop('SIGTERM'));

@@ -172,6 +172,13 @@ function checkAgainstModel(
     if (name in fixed) {
       throw ctx.error(`duplicated parameter '${name}': it is both tuned (${spaceAt.field}) and fixed (${fixedAt.field})`, nodeOf(fixedAt, name), `${fixedAt.field}.${name}`);
     }
+    if (def.type === 'float' && setting.type === 'int') {
+      // Checking the ends is not enough: every value between them would be a non-integer.
+      throw ctx.error(`'${name}' is an integer setting of model '${spec.name}': tune it with type: int, not float`, nodeOf(spaceAt, name), `${spaceAt.field}.${name}.type`);
+    }
+    if (def.type !== 'categorical' && setting.type !== 'float' && setting.type !== 'int') {
+      throw ctx.error(`'${name}' is a ${setting.type === 'choice' ? 'choice' : 'true/false'} setting of model '${spec.name}': tune it with type: categorical`, nodeOf(spaceAt, name), `${spaceAt.field}.${name}.type`);
+    }
     for (const value of extremes(def)) {
       try {
         checkSetting(name, setting, value);

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { status } from '@grpc/grpc-js';
 import type { RunSpec } from '../../proto/gen/cellsweep/v1/run.js';
 import { DispatchError, InterruptedError } from '../../core/errors.js';
 import type { DispatchHooks, DispatchOutcome, Dispatcher } from './dispatcher.js';
@@ -77,23 +78,28 @@ export class LocalTrainerPool implements Dispatcher {
 
   /** pids of the live trainer processes (for tests and status lines). */
   pids(): number[] {
-    return this.slots.flatMap((s) => (s.process.running && s.process.pid !== undefined ? [s.process.pid] : []));
+    return this.slots.flatMap((s) => (s.process.running && s.process.incarnation?.pid !== undefined ? [s.process.incarnation.pid] : []));
   }
 
   backends(): string[] {
-    return [...new Set(this.slots.flatMap((s) => (s.process.backend === undefined ? [] : [s.process.backend])))];
+    return [...new Set(this.slots.flatMap((s) => (s.process.incarnation?.backend === undefined ? [] : [s.process.incarnation.backend])))];
   }
 
   async run(spec: RunSpec, hooks: DispatchHooks): Promise<DispatchOutcome> {
     const maxAttempts = this.opts.maxAttempts ?? 3;
     let lastError = '';
+    let previous: Slot | undefined;
+    let busyRetries = 0;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const slot = await this.acquire(hooks.signal);
+      const slot = await this.acquire(hooks.signal, previous);
+      previous = slot;
       slot.runId = spec.runId;
-      hooks.onStart(slot.process.id, attempt);
+      // Captured now: if the process dies, the pool restarts it, and the message must name the pid that died.
+      const incarnation = slot.process.incarnation;
       try {
         const endpoint = slot.endpoint;
-        if (endpoint === undefined) throw new TransportError(`trainer ${slot.process.id} has no endpoint`);
+        if (endpoint === undefined || incarnation === undefined) throw new TransportError(`trainer ${slot.process.id} has no endpoint`);
+        hooks.onStart(slot.process.id, attempt);
         const outcome = await endpoint.train(spec, hooks.signal, hooks.onProgress);
         this.release(slot);
         return outcome;
@@ -102,10 +108,18 @@ export class LocalTrainerPool implements Dispatcher {
           this.release(slot);
           throw err;
         }
+        if (err.grpcCode === status.RESOURCE_EXHAUSTED && busyRetries < MAX_BUSY_RETRIES) {
+          // The trainer is still finishing a cancelled run: not a failed delivery, try again shortly.
+          busyRetries++;
+          attempt--;
+          this.release(slot);
+          await sleep(BUSY_RETRY_MS);
+          continue;
+        }
         // A broken call usually means the process died: wait briefly for its
         // exit so the slot is not handed out again before it restarts.
-        const how = await Promise.race([slot.process.exited(), sleep(1000).then(() => undefined)]);
-        lastError = how === undefined ? err.message : `trainer ${slot.process.id} (pid ${slot.process.pid}) exited with ${how} during the run`;
+        const how = incarnation === undefined ? undefined : await Promise.race([incarnation.exited, sleep(1000).then(() => undefined)]);
+        lastError = how === undefined ? err.message : `trainer ${slot.process.id} (pid ${incarnation?.pid}) exited with ${how} during the run`;
         this.release(slot);
         if (attempt < maxAttempts) this.opts.onEvent?.({ type: 'run_retry', runId: spec.runId, attempt: attempt + 1, error: lastError });
       }
@@ -128,12 +142,14 @@ export class LocalTrainerPool implements Dispatcher {
 
   /** Every exit is reported; unless the pool is closing, the trainer is restarted. */
   private async watch(slot: Slot): Promise<void> {
-    const how = await slot.process.exited();
+    const incarnation = slot.process.incarnation;
+    if (incarnation === undefined) return;
+    const how = await incarnation.exited;
     if (this.closing) return;
     this.opts.onEvent?.({
       type: 'trainer_exit',
       trainer: slot.process.id,
-      pid: slot.process.pid,
+      pid: incarnation.pid,
       how,
       ...(slot.busy && slot.runId !== undefined ? { during: slot.runId } : {}),
     });
@@ -143,7 +159,7 @@ export class LocalTrainerPool implements Dispatcher {
     for (let i = 1; i <= maxRestarts && !this.closing; i++) {
       try {
         await this.launch(slot);
-        this.opts.onEvent?.({ type: 'trainer_restarted', trainer: slot.process.id, pid: slot.process.pid });
+        this.opts.onEvent?.({ type: 'trainer_restarted', trainer: slot.process.id, pid: slot.process.incarnation?.pid });
         this.wake();
         return;
       } catch (err) {
@@ -160,9 +176,11 @@ export class LocalTrainerPool implements Dispatcher {
     }
   }
 
-  private acquire(signal: AbortSignal): Promise<Slot> {
+  /** A free slot, other than `avoid` when another is free (a retry should meet another trainer). */
+  private acquire(signal: AbortSignal, avoid?: Slot): Promise<Slot> {
     if (signal.aborted) return Promise.reject(new InterruptedError('run cancelled before it started'));
-    const free = this.freeSlot();
+    if (this.closing) return Promise.reject(new InterruptedError('the trainer pool is closing'));
+    const free = this.freeSlot(avoid);
     if (free !== undefined) {
       free.busy = true;
       return Promise.resolve(free);
@@ -202,10 +220,15 @@ export class LocalTrainerPool implements Dispatcher {
     }
   }
 
-  private freeSlot(): Slot | undefined {
-    return this.slots.find((s) => !s.busy && !s.dead && s.endpoint !== undefined && s.process.running);
+  private freeSlot(avoid?: Slot): Slot | undefined {
+    const free = this.slots.filter((s) => !s.busy && !s.dead && s.endpoint !== undefined && s.process.running);
+    return free.find((s) => s !== avoid) ?? free[0];
   }
 }
+
+/** How long and how often a run waits for a trainer that is still stopping a cancelled run. */
+const BUSY_RETRY_MS = 200;
+const MAX_BUSY_RETRIES = 300;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,4 +1,4 @@
-import { credentials, status, type ServiceError } from '@grpc/grpc-js';
+import { credentials, type ServiceError } from '@grpc/grpc-js';
 import { TrainerClient } from '../../proto/gen/cellsweep/v1/trainer.js';
 import type { RunEvent, RunProgress, RunSpec } from '../../proto/gen/cellsweep/v1/run.js';
 import { InterruptedError } from '../../core/errors.js';
@@ -25,8 +25,8 @@ export class TrainerEndpoint {
 
   constructor(readonly address: string) {
     this.client = new TrainerClient(address, credentials.createInsecure(), {
-      // Local trainers report progress once per epoch; keepalive is for cluster links.
-      'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      // Interpretability results carry a transport plan (bulk x cells float32).
+      'grpc.max_receive_message_length': 256 * 1024 * 1024,
     });
   }
 
@@ -53,7 +53,9 @@ export class TrainerEndpoint {
       call.on('error', (err: ServiceError) => {
         signal.removeEventListener('abort', onAbort);
         if (outcome !== undefined) return resolve(outcome);
-        if (signal.aborted || err.code === status.CANCELLED) return reject(new InterruptedError('run cancelled'));
+        // Only our own abort is a cancellation; a CANCELLED from the other side
+        // (a trainer shutting down) is a delivery failure to be retried.
+        if (signal.aborted) return reject(new InterruptedError('run cancelled'));
         reject(new TransportError(`trainer at ${this.address}: ${err.details || err.message}`, err.code));
       });
       call.on('end', () => {

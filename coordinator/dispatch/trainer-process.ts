@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { DispatchError } from '../../core/errors.js';
@@ -7,7 +7,6 @@ import { DispatchError } from '../../core/errors.js';
 export interface ListeningLine {
   event: 'listening';
   address: string;
-  trainerId: string;
   backend: string;
 }
 
@@ -21,18 +20,24 @@ export interface TrainerProcessOptions {
   startTimeoutMs?: number;
 }
 
+/** One start of the process. A restart is a new incarnation: messages about a death name the pid that died. */
+export interface Incarnation {
+  pid: number | undefined;
+  /** Resolves with how this incarnation ended ("signal SIGKILL", "exit code 1", "spawn error: ..."). */
+  exited: Promise<string>;
+  /** Set once `exited` has resolved. */
+  ended?: string;
+  backend?: string;
+}
+
 /**
  * One local trainer process: started on an ephemeral loopback port, watched,
- * and killed with the pool. Its exit is reported (never silent): the pool
+ * and stopped with the pool. Its exit is reported (never silent): the pool
  * decides whether to restart it.
  */
 export class TrainerProcess {
-  private child: ChildProcess | undefined;
   private log: WriteStream | undefined;
-  private exitInfo: string | undefined;
-  private readonly exitWaiters: Array<(why: string) => void> = [];
-  address: string | undefined;
-  backend: string | undefined;
+  private current: (Incarnation & { kill(signal: NodeJS.Signals): void }) | undefined;
 
   constructor(private readonly opts: TrainerProcessOptions) {}
 
@@ -40,73 +45,74 @@ export class TrainerProcess {
     return this.opts.id;
   }
 
-  get pid(): number | undefined {
-    return this.child?.pid;
+  get incarnation(): Incarnation | undefined {
+    return this.current;
   }
 
   get running(): boolean {
-    return this.child !== undefined && this.exitInfo === undefined;
+    return this.current !== undefined && this.current.ended === undefined;
   }
 
   /** Resolves with the address once the trainer listens; rejects if it exits or stalls first. */
   start(): Promise<string> {
-    this.exitInfo = undefined;
     this.log ??= createWriteStream(this.opts.logFile, { flags: 'a' });
     const [cmd, ...args] = this.opts.command;
-    if (cmd === undefined) throw new DispatchError('empty trainer command');
+    if (cmd === undefined) return Promise.reject(new DispatchError('empty trainer command'));
     const child = spawn(cmd, [...args, '--port', '0', '--id', this.opts.id], {
       env: this.opts.env ?? process.env,
       // stdin stays open and unused: the trainer (--exit-with-parent) exits when it closes.
       stdio: ['pipe', 'pipe', 'pipe'],
+      // Its own process group: a Ctrl-C in the terminal reaches the coordinator only,
+      // which then stops its trainers in order.
+      detached: true,
     });
-    this.child = child;
+    let endedWith: (how: string) => void = () => undefined;
+    const incarnation: Incarnation & { kill(signal: NodeJS.Signals): void } = {
+      pid: child.pid,
+      exited: new Promise<string>((resolve) => (endedWith = resolve)),
+      kill: (signal) => void child.kill(signal),
+    };
+    const end = (how: string): void => {
+      if (incarnation.ended !== undefined) return;
+      incarnation.ended = how;
+      endedWith(how);
+    };
+    this.current = incarnation;
     child.stderr?.pipe(this.log, { end: false });
-    child.on('exit', (code, signal) => {
-      this.exitInfo = signal !== null ? `signal ${signal}` : `exit code ${code}`;
-      for (const w of this.exitWaiters.splice(0)) w(this.exitInfo);
-    });
+    child.on('exit', (code, signal) => end(signal !== null ? `signal ${signal}` : `exit code ${code}`));
+    // A failed spawn emits 'error' and never 'exit'.
+    child.on('error', (err) => end(`spawn error: ${err.message}`));
+
+    const timeoutMs = this.opts.startTimeoutMs ?? 60000;
     return new Promise((resolve, reject) => {
       const timeout = setTimeout(() => {
         child.kill('SIGKILL');
-        reject(new DispatchError(`trainer ${this.opts.id} did not start within ${this.opts.startTimeoutMs ?? 60000} ms (log: ${this.opts.logFile})`));
-      }, this.opts.startTimeoutMs ?? 60000);
-      const lines = createInterface({ input: child.stdout! });
-      lines.once('line', (line) => {
+        reject(new DispatchError(`trainer ${this.opts.id} did not start within ${timeoutMs} ms (log: ${this.opts.logFile})`));
+      }, timeoutMs);
+      createInterface({ input: child.stdout! }).once('line', (line) => {
         clearTimeout(timeout);
         try {
           const msg = JSON.parse(line) as ListeningLine;
-          this.address = msg.address;
-          this.backend = msg.backend;
+          incarnation.backend = msg.backend;
           resolve(msg.address);
         } catch {
           reject(new DispatchError(`trainer ${this.opts.id} printed ${JSON.stringify(line)} instead of its address`));
         }
       });
-      child.once('exit', () => {
+      void incarnation.exited.then((how) => {
         clearTimeout(timeout);
-        reject(new DispatchError(`trainer ${this.opts.id} exited with ${this.exitInfo} before it was ready (log: ${this.opts.logFile})`));
-      });
-      child.once('error', (err) => {
-        clearTimeout(timeout);
-        reject(new DispatchError(`cannot start trainer ${this.opts.id}: ${err.message}`, { cause: err }));
+        reject(new DispatchError(`trainer ${this.opts.id} ended (${how}) before it was ready (log: ${this.opts.logFile})`));
       });
     });
   }
 
-  /** Resolves with how the process ended (now, if it already has). */
-  exited(): Promise<string> {
-    if (this.exitInfo !== undefined) return Promise.resolve(this.exitInfo);
-    return new Promise((resolve) => this.exitWaiters.push(resolve));
-  }
-
   /** SIGTERM, then SIGKILL after `graceMs`. */
   async stop(graceMs = 2000): Promise<void> {
-    const child = this.child;
-    if (child !== undefined && this.exitInfo === undefined) {
-      const done = this.exited();
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await done;
+    const current = this.current;
+    if (current !== undefined && current.ended === undefined) {
+      current.kill('SIGTERM');
+      const timer = setTimeout(() => current.kill('SIGKILL'), graceMs);
+      await current.exited;
       clearTimeout(timer);
     }
     await new Promise<void>((resolve) => (this.log === undefined ? resolve() : this.log.end(resolve)));

@@ -1,45 +1,61 @@
-import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { syncDirectory } from '../../core/atomic-file.js';
 import { JournalError } from '../../core/errors.js';
 import type { JournalBackend } from './backend.js';
 import type { JournalRecord } from './records.js';
 
 /**
  * A journal in one JSON-lines file. Appends go through one queue, each batch
- * written then fsync'd before the promise resolves. A process killed in the
- * middle of a write leaves a torn last line: opening the file drops it (that
- * record was never acknowledged, so nothing acted on it); a bad line anywhere
- * else is corruption and is reported with its line number.
+ * written whole then fsync'd before the promise resolves. A process killed in
+ * the middle of a write leaves a torn last line: opening the file drops it
+ * (that record was never acknowledged, so nothing acted on it); a bad line
+ * anywhere else is corruption and is reported with its line number.
+ *
+ * One writer at a time: `<journal>.lock` holds the writer's pid, so a second
+ * `--resume` of a running sweep is refused instead of interleaving records.
  */
 export class FileJournal implements JournalBackend {
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Set after a failed append: later appends are refused so nothing lands after a partial record. */
+  private broken: Error | undefined;
 
   private constructor(
     readonly path: string,
     private readonly handle: FileHandle,
-    private records: JournalRecord[],
+    private readonly records: JournalRecord[],
+    /** Bytes of complete, acknowledged records: where a failed append is cut back to. */
+    private size: number,
     /** What opening repaired, for the CLI to mention. */
     readonly repaired: string | undefined,
   ) {}
 
-  /** Opens (creating when `create`) and loads the file; a torn tail is truncated. */
+  /** Opens (creating when `create`) for appending; takes the writer lock; a torn tail is truncated. */
   static async open(path: string, opts: { create: boolean }): Promise<FileJournal> {
-    let text = '';
+    await takeLock(path);
     try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !opts.create) {
-        throw new JournalError(`cannot read the journal: ${(err as Error).message}`, { file: path }, { cause: err });
+      let text = '';
+      try {
+        text = await readFile(path, 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !opts.create) {
+          throw new JournalError(`cannot read the journal: ${(err as Error).message}`, { file: path }, { cause: err });
+        }
       }
+      const { records, validBytes, repaired } = parseJournal(text, path);
+      // O_APPEND: every write lands at the end, whatever else holds the file.
+      const handle = await open(path, 'a');
+      if (validBytes < Buffer.byteLength(text, 'utf8')) {
+        await handle.truncate(validBytes);
+        await handle.sync();
+      }
+      if (text === '') await syncDirectory(dirname(path));
+      return new FileJournal(path, handle, records, validBytes, repaired);
+    } catch (err) {
+      await releaseLock(path);
+      throw err;
     }
-    const { records, validBytes, repaired } = parseJournal(text, path);
-    // O_APPEND: every write lands at the end, whatever else holds the file.
-    const handle = await open(path, 'a');
-    if (validBytes < Buffer.byteLength(text, 'utf8')) {
-      await handle.truncate(validBytes);
-      await handle.sync();
-    }
-    return new FileJournal(path, handle, records, repaired);
   }
 
   async read(from = 0): Promise<JournalRecord[]> {
@@ -49,14 +65,27 @@ export class FileJournal implements JournalBackend {
 
   append(records: readonly JournalRecord[]): Promise<void> {
     if (this.closed) return Promise.reject(new JournalError('the journal is closed', { file: this.path }));
-    const text = records.map((r) => JSON.stringify(r) + '\n').join('');
+    const bytes = Buffer.from(records.map((r) => JSON.stringify(r) + '\n').join(''), 'utf8');
     const done = this.queue.then(async () => {
-      // Positionless writes on an O_APPEND handle always land at the end.
-      await this.handle.write(text, null, 'utf8');
-      await this.handle.sync();
+      if (this.broken !== undefined) throw new JournalError(`an earlier append failed (${this.broken.message}); the journal takes no more records`, { file: this.path });
+      try {
+        // A write may be short (disk full, file size limit): loop until all of it is down.
+        for (let offset = 0; offset < bytes.length; ) {
+          const { bytesWritten } = await this.handle.write(bytes, offset, bytes.length - offset, null);
+          if (bytesWritten === 0) throw new Error('the disk accepted no more bytes');
+          offset += bytesWritten;
+        }
+        await this.handle.sync();
+      } catch (err) {
+        this.broken = err as Error;
+        // Cut the partial record off, so the file stays replayable.
+        await this.handle.truncate(this.size).catch(() => undefined);
+        throw new JournalError(`cannot append to the journal: ${(err as Error).message}`, { file: this.path }, { cause: err });
+      }
+      this.size += bytes.length;
       this.records.push(...records);
     });
-    // A failed append must not wedge the queue for later callers; it is reported to this caller.
+    // The failure is reported to this caller; the queue itself stays usable for close().
     this.queue = done.catch(() => undefined);
     return done;
   }
@@ -66,6 +95,39 @@ export class FileJournal implements JournalBackend {
     this.closed = true;
     await this.queue;
     await this.handle.close();
+    await releaseLock(this.path);
+  }
+}
+
+async function takeLock(path: string): Promise<void> {
+  const lock = `${path}.lock`;
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      await writeFile(lock, `${process.pid}\n`, { flag: 'wx' });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new JournalError(`cannot lock the journal: ${(err as Error).message}`, { file: lock });
+      const holder = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+        throw new JournalError(`the sweep is in use by process ${holder}; stop it first (or remove the lock file if that process is not cellsweep)`, { file: lock });
+      }
+      // The holder is gone (killed): the lock is stale.
+      await rm(lock, { force: true });
+    }
+  }
+  throw new JournalError('cannot take the journal lock', { file: lock });
+}
+
+async function releaseLock(path: string): Promise<void> {
+  await rm(`${path}.lock`, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -26,7 +26,6 @@ export function createState(record: JournalRecord, file = 'journal'): SweepState
     createdAt: record.t,
     studies: new Map(record.config.studies.map((s) => [s.name, { config: s, trials: [] }])),
     status: 'running',
-    lastEventAt: record.t,
   };
 }
 
@@ -36,7 +35,6 @@ export function createState(record: JournalRecord, file = 'journal'): SweepState
  * sees exactly what the killed one saw. Repeated run results are ignored.
  */
 export function applyRecord(state: SweepState, record: JournalRecord, where: { file: string; line?: number } = { file: 'journal' }): void {
-  state.lastEventAt = Math.max(state.lastEventAt, record.t);
   switch (record.op) {
     case 'sweep_created':
       throw new JournalError('a second sweep_created record', where);
@@ -51,14 +49,13 @@ export function applyRecord(state: SweepState, record: JournalRecord, where: { f
         params: record.params,
         state: 'RUNNING',
         runs: new Map(),
-        started: new Set(),
-        askedAt: record.t,
       });
       if (state.status === 'stopped') state.status = 'running';
       return;
     }
     case 'run_started':
-      trialOf(state, record.study, record.trial, where).started.add(record.seed);
+      // Informational (which trainer, which attempt): an unfinished run is re-dispatched on resume anyway.
+      trialOf(state, record.study, record.trial, where);
       return;
     case 'run_finished':
     case 'run_failed': {
@@ -73,7 +70,6 @@ export function applyRecord(state: SweepState, record: JournalRecord, where: { f
       if (trial.state !== 'RUNNING') return;
       trial.state = record.state;
       if (record.reason !== undefined) trial.reason = record.reason;
-      trial.finishedAt = record.t;
       summarizeTrial(trial);
       return;
     }

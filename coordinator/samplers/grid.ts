@@ -1,6 +1,6 @@
 import { ConfigError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
-import { formatParams, type ParamValue, type Params } from '../../core/params.js';
+import { paramsKey, type ParamValue, type Params } from '../../core/params.js';
 import { stepValue, type ParamDef, type SearchSpace } from '../space/search-space.js';
 import type { Sampler, TrialView } from './sampler.js';
 
@@ -19,9 +19,9 @@ export class GridSampler implements Sampler {
   ) {}
 
   suggest(space: SearchSpace, history: readonly TrialView[], _trialNumber: number): Params | null {
-    const asked = new Set(history.map((t) => formatParams(t.params)));
+    const asked = new Set(history.map((t) => paramsKey(t.params)));
     for (const point of this.order(space)) {
-      if (!asked.has(formatParams(point))) return point;
+      if (!asked.has(paramsKey(point))) return point;
     }
     return null;
   }

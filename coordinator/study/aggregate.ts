@@ -15,7 +15,10 @@ export function judgeTrial(runs: Iterable<RunOutcome>): { state: 'COMPLETE' | 'F
 
 /** Fills `auc` and `aupr` from the successful runs (all runs of a COMPLETE trial). */
 export function summarizeTrial(trial: Trial): void {
-  const results = [...trial.runs.values()].flatMap((r) => (r.result === undefined ? [] : [r.result]));
+  // In seed order, not arrival order: floating-point sums must not depend on which trainer finished first.
+  const results = [...trial.runs.values()]
+    .sort((a, b) => a.seed - b.seed)
+    .flatMap((r) => (r.result === undefined ? [] : [r.result]));
   if (results.length === 0) {
     delete trial.auc;
     delete trial.aupr;

@@ -1,5 +1,6 @@
+import { setMaxListeners } from 'node:events';
 import type { RunProgress, RunSpec } from '../../proto/gen/cellsweep/v1/run.js';
-import { DispatchError, InterruptedError } from '../../core/errors.js';
+import { DispatchError, InterruptedError, JournalError } from '../../core/errors.js';
 import { toWireParams } from '../../core/params.js';
 import { runId } from '../../core/runs.js';
 import type { Dispatcher, DispatchOutcome } from '../dispatch/dispatcher.js';
@@ -47,7 +48,10 @@ export class SweepRunner {
   private settle: (() => void) | undefined;
   private asking = false;
 
-  constructor(private readonly opts: SweepRunnerOptions) {}
+  constructor(private readonly opts: SweepRunnerOptions) {
+    // Every run in flight listens on the one stop signal: a large pool is not a leak.
+    setMaxListeners(0, this.cancel.signal);
+  }
 
   private get state(): SweepState {
     return this.opts.state;
@@ -56,17 +60,21 @@ export class SweepRunner {
   /** Runs until every study has spent its budget ('complete') or `signal` stops it ('stopped'). */
   async run(signal: AbortSignal): Promise<'complete' | 'stopped'> {
     if (this.state.status === 'complete') return 'complete';
-    await this.recoverOpenTrials();
     const onStop = (): void => {
       this.cancel.abort();
       this.wakeIfIdle();
     };
+    // Listen before the first await: a stop during recovery must not be missed.
     signal.addEventListener('abort', onStop, { once: true });
+    if (signal.aborted) onStop();
     try {
+      await this.recoverOpenTrials();
       await new Promise<void>((resolve) => {
         this.settle = resolve;
         void this.fill();
       });
+    } catch (err) {
+      this.fail(err as Error);
     } finally {
       signal.removeEventListener('abort', onStop);
     }
@@ -77,6 +85,13 @@ export class SweepRunner {
     if (this.cancel.signal.aborted) {
       await this.record({ op: 'sweep_stopped', t: this.now(), reason: 'interrupted' });
       return 'stopped';
+    }
+    const open = [...this.state.studies.values()].flatMap((s) => s.trials.filter((t) => t.state === 'RUNNING'));
+    if (open.length > 0) {
+      // Unreachable unless a run was dropped: never call such a sweep complete.
+      const reason = `internal error: ${open.length} trial(s) still open at the end (e.g. ${open[0]!.study} #${open[0]!.number})`;
+      await this.record({ op: 'sweep_stopped', t: this.now(), reason });
+      throw new DispatchError(reason);
     }
     await this.record({ op: 'sweep_finished', t: this.now() });
     return 'complete';
@@ -104,6 +119,11 @@ export class SweepRunner {
       while (!this.stopping() && this.inFlight < this.opts.dispatcher.capacity) {
         const next = this.queue.shift() ?? ((await this.askNext()) ? this.queue.shift() : undefined);
         if (next === undefined) break;
+        // Asking awaited the journal: a stop may have come in meanwhile.
+        if (this.stopping()) {
+          this.queue.unshift(next);
+          break;
+        }
         this.start(next);
       }
     } catch (err) {
@@ -164,8 +184,10 @@ export class SweepRunner {
       })
       .then((outcome) => this.finishRun(run, base, outcome))
       .catch((err: Error) => {
+        if (!(err instanceof InterruptedError)) return this.fail(err);
         // An interrupted run is not an outcome: it stays unfinished and a resume re-dispatches it.
-        if (!(err instanceof InterruptedError)) this.fail(err);
+        // Interrupted without a stop (should not happen): run it again now rather than lose it.
+        if (!this.cancel.signal.aborted) this.queue.unshift(run);
       })
       .finally(() => {
         this.inFlight--;
@@ -174,7 +196,9 @@ export class SweepRunner {
   }
 
   private async finishRun(run: PendingRun, base: { study: string; trial: number; seed: number }, outcome: DispatchOutcome): Promise<void> {
-    if (this.fatal !== undefined) return;
+    // After a journal failure nothing more can be recorded; after any other
+    // fatal error a finished run is still worth keeping (a resume skips it).
+    if (this.fatal instanceof JournalError) return;
     if (outcome.result !== undefined) await this.record({ op: 'run_finished', t: this.now(), ...base, result: outcome.result });
     else await this.record({ op: 'run_failed', t: this.now(), ...base, failure: outcome.failure });
     await this.finishIfJudged(run.study, run.trial);

@@ -18,13 +18,9 @@ export interface Trial {
   state: TrialState;
   /** Finished runs by seed. A result that arrives twice is kept once. */
   runs: Map<number, RunOutcome>;
-  /** Seeds a trainer has taken (informational; resume re-dispatches unfinished ones). */
-  started: Set<number>;
   reason?: string;
   auc?: MetricSummary;
   aupr?: MetricSummary;
-  askedAt: number;
-  finishedAt?: number;
 }
 
 export interface Study {
@@ -41,8 +37,6 @@ export interface SweepState {
   createdAt: number;
   studies: Map<string, Study>;
   status: SweepStatus;
-  /** Wall-clock time the sweep was running, summed over sessions (resumes). */
-  lastEventAt: number;
 }
 
 export function trialsDone(study: Study): number {

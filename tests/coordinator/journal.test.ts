@@ -70,3 +70,63 @@ test('replay rejects journals that do not start with sweep_created or skip trial
   assert.throws(() => replay([created!, { op: 'trial_asked', t: 1, study: 'tiny', trial: 5, params: {} }]), /trial 5 of study 'tiny' asked out of order \(expected 0\)/);
   assert.throws(() => replay([created!, { op: 'trial_asked', t: 1, study: 'nope', trial: 0, params: {} }]), /unknown study 'nope'/);
 });
+
+test('a torn multi-byte (UTF-8) last line is cut at the right byte offset', async () => {
+  const path = tempFile();
+  copyFileSync(fixture, path);
+  const good = readFileSync(path, 'utf8');
+  await (async () => {
+    const j = await FileJournal.open(path, { create: false });
+    await j.append([{ op: 'sweep_stopped', t: 5, reason: 'arrêt demandé — Ωμέγα 数据' }]);
+    await j.close();
+  })();
+  const withNonAscii = readFileSync(path);
+  // Cut in the middle of a multi-byte character of the last record.
+  writeFileSync(path, withNonAscii.subarray(0, withNonAscii.length - 6));
+  const j = await FileJournal.open(path, { create: false });
+  assert.match(j.repaired!, /torn last record/);
+  assert.equal(readFileSync(path, 'utf8'), good);
+  await j.close();
+});
+
+test('one writer at a time: a second open of a live journal is refused; a dead holder\'s lock is taken over', async () => {
+  const path = tempFile();
+  const first = await FileJournal.open(path, { create: true });
+  writeFileSync(`${path}.lock`, '1\n'); // pid 1 is alive (init): a live holder
+  await assert.rejects(FileJournal.open(path, { create: false }), /journal\.jsonl\.lock: the sweep is in use by process 1/);
+  writeFileSync(`${path}.lock`, '999999999\n'); // no such process: stale
+  const second = await FileJournal.open(path, { create: false });
+  await second.close();
+  await first.close();
+});
+
+test('a failed append (file size limit) is reported, later appends are refused, and the file stays replayable', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cellsweep-journal-limit-'));
+  const script = join(dir, 'append.mts');
+  const path = join(dir, 'journal.jsonl');
+  writeFileSync(
+    script,
+    [
+      `import { FileJournal } from ${JSON.stringify(new URL('../../coordinator/journal/file-journal.ts', import.meta.url).pathname)};`,
+      `const j = await FileJournal.open(${JSON.stringify(path)}, { create: true });`,
+      `const out: string[] = [];`,
+      `for (let i = 0; i < 6; i++) {`,
+      `  try { await j.append([{ op: 'sweep_stopped', t: i, reason: 'x'.repeat(400) }]); out.push('ok'); }`,
+      `  catch (err) { out.push((err as Error).message.includes('an earlier append failed') ? 'refused' : 'failed'); }`,
+      `}`,
+      `await j.close();`,
+      `console.log(out.join(','));`,
+    ].join('\n'),
+  );
+  const { execFileSync } = await import('node:child_process');
+  // bash counts -f in 1024-byte blocks: two records of ~440 bytes fit, the third does not.
+  const out = execFileSync('bash', ['-c', `ulimit -f 1; exec node --import tsx ${script}`], { encoding: 'utf8', cwd: join(fixture.pathname, '../../..') });
+  assert.equal(out.trim(), 'ok,ok,failed,refused,refused,refused');
+  const text = readFileSync(path, 'utf8');
+  assert.ok(text.endsWith('\n'));
+  assert.equal(text.trim().split('\n').length, 2);
+  const reopened = await FileJournal.open(path, { create: false });
+  assert.equal((await reopened.read()).length, 2);
+  assert.equal(reopened.repaired, undefined);
+  await reopened.close();
+});

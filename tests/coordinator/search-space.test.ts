@@ -71,6 +71,8 @@ test('empty ranges, bad log bounds, empty choices and non-dividing steps are rej
 test('unknown parameters (not settings of the model) and out-of-range values are rejected', () => {
   rejects('  l9: {type: float, low: 0.1, high: 1}', /sweep\.yaml:4, field 'space\.l9': model 'bulk-mlp' has no setting 'l9' \(known: .*depth.*\)/);
   rejects('  depth: {type: int, low: 1, high: 6}', /field 'space\.depth': search space value out of the model's range: expected an integer >= 2, but got 1/);
+  rejects('  depth: {type: float, low: 2, high: 6}', /sweep\.yaml:4, field 'space\.depth\.type': 'depth' is an integer setting of model 'bulk-mlp': tune it with type: int, not float/);
+  rejects('  sampling: {type: int, low: 1, high: 3}', /field 'space\.sampling\.type': 'sampling' is a choice setting of model 'bulk-mlp': tune it with type: categorical/);
   rejects('  sampling: {type: categorical, choices: [none, oversample]}', /field 'space\.sampling': .*expected one of none, weighted, smote, but got "oversample"/);
 });
 

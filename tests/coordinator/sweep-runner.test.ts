@@ -25,15 +25,35 @@ class ScriptedDispatcher implements Dispatcher {
   hold = false;
   failSeed: number | undefined;
   crash: Error | undefined;
+  /** Runs that reject once with InterruptedError although nobody stopped the sweep. */
+  readonly interruptOnce = new Set<string>();
+  inFlight = 0;
+  peak = 0;
   constructor(readonly capacity: number) {}
 
   async run(spec: RunSpec, hooks: DispatchHooks): Promise<DispatchOutcome> {
     this.calls.push(spec.runId);
+    this.inFlight++;
+    this.peak = Math.max(this.peak, this.inFlight);
+    try {
+      return await this.answer(spec, hooks);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async answer(spec: RunSpec, hooks: DispatchHooks): Promise<DispatchOutcome> {
+    if (hooks.signal.aborted) throw new InterruptedError('cancelled before it started');
     hooks.onStart('fake', 1);
     if (this.crash !== undefined) throw this.crash;
+    if (this.interruptOnce.delete(spec.runId)) throw new InterruptedError('interrupted from elsewhere');
     await new Promise<void>((resolve, reject) => {
-      const go = (): void => resolve();
-      hooks.signal.addEventListener('abort', () => reject(new InterruptedError()), { once: true });
+      const onAbort = (): void => reject(new InterruptedError());
+      const go = (): void => {
+        hooks.signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      hooks.signal.addEventListener('abort', onAbort, { once: true });
       if (this.hold) this.held.push(go);
       else setImmediate(go);
     });
@@ -169,5 +189,51 @@ test('a dispatcher that cannot deliver stops the sweep with its reason in the jo
   await assert.rejects(r.run(new AbortController().signal), /no trainer process is alive/);
   const last = (await journal.read()).at(-1)!;
   assert.deepEqual([last.op, last.op === 'sweep_stopped' ? last.reason : ''], ['sweep_stopped', 'no trainer process is alive']);
+  await journal.close();
+});
+
+test('a run interrupted without a stop is dispatched again, not lost; the sweep still completes every trial', async () => {
+  const { journal } = await newSweep(config(1, [1, 2]));
+  const dispatcher = new ScriptedDispatcher(2);
+  dispatcher.interruptOnce.add('a/0/2');
+  const { state, runner: r } = runner(journal, await journal.read(), dispatcher);
+  assert.equal(await r.run(new AbortController().signal), 'complete');
+  assert.equal(dispatcher.calls.filter((id) => id === 'a/0/2').length, 2);
+  for (const s of state.studies.values()) for (const t of s.trials) assert.equal(t.state, 'COMPLETE');
+  await journal.close();
+});
+
+test('a stop requested before the loop starts dispatches nothing and leaves a resumable journal', async () => {
+  const { journal } = await newSweep(config());
+  const dispatcher = new ScriptedDispatcher(2);
+  const stop = new AbortController();
+  stop.abort();
+  const { runner: r } = runner(journal, await journal.read(), dispatcher);
+  assert.equal(await r.run(stop.signal), 'stopped');
+  assert.deepEqual(dispatcher.calls, []);
+  assert.equal((await journal.read()).at(-1)!.op, 'sweep_stopped');
+  await journal.close();
+});
+
+test('the pool is filled to its capacity and never beyond', async () => {
+  const { journal } = await newSweep(config(3, [1, 2, 3]));
+  const dispatcher = new ScriptedDispatcher(4);
+  dispatcher.hold = true;
+  const { runner: r } = runner(journal, await journal.read(), dispatcher);
+  const done = r.run(new AbortController().signal);
+  let sawFull = false;
+  let idle = 0;
+  while (dispatcher.calls.length < 18 || dispatcher.inFlight > 0) {
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    // Release a run only when the pool is full, or when nothing more is coming (the last trials).
+    if (dispatcher.inFlight === 4) sawFull = true;
+    if (dispatcher.inFlight === 4 || ++idle > 25) {
+      idle = 0;
+      dispatcher.held.shift()?.();
+    }
+  }
+  assert.equal(await done, 'complete');
+  assert.ok(sawFull, 'four runs in flight at some point');
+  assert.equal(dispatcher.peak, 4);
   await journal.close();
 });

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseJournal } from '../../coordinator/journal/file-journal.js';
 import type { JournalRecord } from '../../coordinator/journal/records.js';
 import { writeSyntheticDataset, type ShapeName } from '../../trainer/data/index.js';
 
@@ -24,6 +25,8 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: 
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, CELLSWEEP_BACKEND: 'wasm', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, like a shell job: a test can send the group a terminal's Ctrl-C.
+    detached: true,
   });
   let stdout = '';
   let stderr = '';
@@ -43,11 +46,10 @@ export async function tinyDataset(dir: string, shape: ShapeName, seed = 1): Prom
   return dir;
 }
 
+/** The journal's records; safe while the sweep writes it (a torn last line is left out). */
 export function readJournal(sweepDir: string): JournalRecord[] {
-  return readFileSync(join(sweepDir, 'journal.jsonl'), 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as JournalRecord);
+  const path = join(sweepDir, 'journal.jsonl');
+  return parseJournal(readFileSync(path, 'utf8'), path).records;
 }
 
 export function runKey(r: { study: string; trial: number; seed: number }): string {

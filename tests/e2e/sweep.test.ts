@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alive, childPids, cli, readJournal, runKey, startCli, tempDir, tinyDataset, waitFor } from './helpers.js';
 
@@ -48,13 +48,26 @@ test('a local sweep with 2 trainers runs every (trial, seed) once and writes the
   assert.match(csv[0]!, /^study,trial,state,depth,sampling,lr,auc_mean,auc_std,aupr_mean,aupr_std,runs_ok,runs_failed,auc_seed42,aupr_seed42,auc_seed50,aupr_seed50,reason$/);
   assert.match(res.stdout, /study\s+model\s+trials\s+runs\s+best AUC\s+best AUPR/);
   assert.match(res.stdout, /d6\s+bulk-mlp\s+2\/2\s+4\/4\s+0\.\d{3} ± 0\.\d{3}/);
-  assert.ok(!existsSync(join(out, '.best.json.tmp')));
+  assert.deepEqual(readdirSync(out).filter((n) => n.endsWith('.tmp')), [], 'no temporary files left behind');
 
-  // The same configuration and seed give the same result: rerun one trial's config by hand.
+  // The same configurations and seeds give the same results: the whole sweep again, with one
+  // trainer instead of two (so other processes, in another order), gives identical numbers.
   const again = await cli(['sweep', join(dir, 'sweep.yaml'), '--out', join(dir, 'out2'), '--trainers', '1']);
   assert.equal(again.code, 0, again.stderr);
-  const byKey = (rs: typeof records) => new Map(rs.flatMap((r) => (r.op === 'run_finished' ? [[runKey(r), r.result.auc] as const] : [])));
-  assert.deepEqual(byKey(readJournal(join(dir, 'out2'))), byKey(records));
+  const results = (rs: typeof records) =>
+    new Map(
+      rs.flatMap((r) => {
+        if (r.op !== 'run_finished') return [];
+        const { trainSeconds: _t, loadSeconds: _l, trainerId: _i, ...rest } = r.result;
+        return [[runKey(r), rest] as const];
+      }),
+    );
+  assert.deepEqual(results(readJournal(join(dir, 'out2'))), results(records));
+  const best2 = JSON.parse(readFileSync(join(dir, 'out2', 'best.json'), 'utf8'));
+  assert.deepEqual(
+    best2.studies.map((s: { best: { auc: unknown; aupr: unknown } }) => [s.best.auc, s.best.aupr]),
+    best.studies.map((s: { best: { auc: unknown; aupr: unknown } }) => [s.best.auc, s.best.aupr]),
+  );
 });
 
 test('kill -9 of the CLI mid-sweep, then --resume: completes, no finished run repeated, trainers do not linger', { timeout: 300_000 }, async () => {
@@ -105,7 +118,8 @@ test('Ctrl-C stops cleanly: exit 130, a resumable journal, outputs written, no t
   const run = startCli(['sweep', join(dir, 'sweep.yaml'), '--out', out, '--trainers', '2']);
   await waitFor('a finished run', () => (existsSync(join(out, 'journal.jsonl')) && readJournal(out).some((r) => r.op === 'run_finished') ? true : undefined), 120_000);
   const trainers = childPids(run.child.pid!);
-  run.child.kill('SIGINT');
+  // As a terminal's Ctrl-C: SIGINT to the whole foreground process group.
+  process.kill(-run.child.pid!, 'SIGINT');
   const res = await run.done;
   assert.equal(res.code, 130, res.stderr);
   assert.match(res.stderr, /stopping: cancelling running runs/);

@@ -51,9 +51,35 @@ test('a trainer killed mid-run is reported and restarted; its run is delivered a
     assert.equal(pool.capacity, 2);
     assert.equal(pool.pids().length, 2);
     assert.match(readFileSync(join(dir, `${starts[0]!.trainer}.log`), 'utf8'), /serving on 127\.0\.0\.1:\d+ with backend wasm[\s\S]*serving on/);
+    const retry = events.find((e) => e.type === 'run_retry');
+    assert.ok(retry !== undefined && retry.type === 'run_retry');
+    assert.match(retry.error, new RegExp(`\\(pid ${exit.pid}\\) exited with signal SIGKILL during the run`), 'the message names the pid that died');
+    assert.notEqual(starts[1]!.trainer, starts[0]!.trainer, 'the retry went to the other trainer');
+
+    // A SIGTERM'd trainer (what `kill PID` sends) exits and is reported and restarted too.
+    const [victim] = pool.pids();
+    const before = events.length;
+    process.kill(victim!, 'SIGTERM');
+    await waitUntil(() => events.slice(before).some((e) => e.type === 'trainer_restarted'));
+    assert.ok(events.slice(before).some((e) => e.type === 'trainer_exit' && e.pid === victim));
+    assert.equal(pool.pids().length, 2);
   } finally {
+    const t0 = Date.now();
     await pool.close();
+    assert.ok(Date.now() - t0 < 1500, `close() took ${Date.now() - t0} ms: trainers must exit on SIGTERM, not wait for SIGKILL`);
   }
+});
+
+test('a trainer command that cannot start is an error, not a hang', { timeout: 30_000 }, async () => {
+  const dir = tempDir('pool-bad');
+  await assert.rejects(
+    LocalTrainerPool.start({ trainers: 1, command: ['/nonexistent/node-binary'], logDir: dir }),
+    /trainer t1 ended \(spawn error: spawn \/nonexistent\/node-binary ENOENT\) before it was ready/,
+  );
+  await assert.rejects(
+    LocalTrainerPool.start({ trainers: 1, command: [process.execPath, '-e', 'process.exit(3)', '--'], logDir: dir }),
+    /trainer t1 ended \(exit code 3\) before it was ready/,
+  );
 });
 
 async function waitUntil(cond: () => boolean, timeoutMs = 30_000): Promise<void> {

@@ -23,7 +23,9 @@ export class DatasetCache {
     }
     const loading = this.load(path);
     // A failed load is not cached: the user may fix the file and resume.
-    loading.catch(() => this.entries.delete(path));
+    loading.catch(() => {
+      if (this.entries.get(path) === loading) this.entries.delete(path);
+    });
     this.entries.set(path, loading);
     while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
     return loading;

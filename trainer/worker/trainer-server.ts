@@ -1,5 +1,5 @@
 import { Server, ServerCredentials, status, type ServerWritableStream } from '@grpc/grpc-js';
-import { TrainerService, type InfoRequest, type RunRequest, type TrainerInfo, type TrainerServer } from '../../proto/gen/cellsweep/v1/trainer.js';
+import { TrainerService, type RunRequest, type TrainerInfo, type TrainerServer } from '../../proto/gen/cellsweep/v1/trainer.js';
 import type { RunEvent } from '../../proto/gen/cellsweep/v1/run.js';
 import { InterruptedError } from '../../core/errors.js';
 import { executeRun } from '../run.js';
@@ -67,7 +67,6 @@ export function trainerService(opts: TrainerServerOptions): TrainerServer {
         });
     },
     info(_call, callback: (err: null, info: TrainerInfo) => void): void {
-      void (_call.request as InfoRequest);
       callback(null, { trainerId: opts.trainerId, backend: opts.backend, models: modelFamilies(), version: opts.version, busy });
     },
   };
@@ -75,7 +74,8 @@ export function trainerService(opts: TrainerServerOptions): TrainerServer {
 
 /** Binds the service on `host:port` (port 0 = any free port) and resolves with the bound address. */
 export async function startTrainerServer(opts: TrainerServerOptions & { host: string; port: number }): Promise<{ server: Server; address: string }> {
-  const server = new Server({ 'grpc.max_send_message_length': 64 * 1024 * 1024 });
+  // Interpretability results carry a transport plan (bulk x cells float32).
+  const server = new Server({ 'grpc.max_send_message_length': 256 * 1024 * 1024 });
   server.addService(TrainerService, trainerService(opts));
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${opts.host}:${opts.port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),

@@ -105,6 +105,8 @@ export interface Interpretation {
    */
   sensitiveMarkers: MarkerGene[];
   resistantMarkers: MarkerGene[];
+  /** The predicted probability of "sensitive" for every cell, in cell_ids order. */
+  cellScores: number[];
 }
 
 export interface MarkerGene {
@@ -1257,6 +1259,7 @@ function createBaseInterpretation(): Interpretation {
     threshold: 0,
     sensitiveMarkers: [],
     resistantMarkers: [],
+    cellScores: [],
   };
 }
 
@@ -1292,6 +1295,13 @@ export const Interpretation: MessageFns<Interpretation> = {
     }
     for (const v of message.resistantMarkers) {
       MarkerGene.encode(v!, writer.uint32(74).fork()).join();
+    }
+    if (message.cellScores.length !== 0) {
+      writer.uint32(82).fork();
+      for (const v of message.cellScores) {
+        writer.float(v);
+      }
+      writer.join();
     }
     return writer;
   },
@@ -1391,6 +1401,24 @@ export const Interpretation: MessageFns<Interpretation> = {
             message.resistantMarkers.push(MarkerGene.decode(reader, reader.uint32()));
             continue;
           }
+          case 10: {
+            if (tag === 85) {
+              message.cellScores.push(reader.float());
+
+              continue;
+            }
+
+            if (tag === 82) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.cellScores.push(reader.float());
+              }
+
+              continue;
+            }
+
+            break;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1446,6 +1474,11 @@ export const Interpretation: MessageFns<Interpretation> = {
         : globalThis.Array.isArray(object?.resistant_markers)
         ? object.resistant_markers.map((e: any) => MarkerGene.fromJSON(e))
         : [],
+      cellScores: globalThis.Array.isArray(object?.cellScores)
+        ? object.cellScores.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.cell_scores)
+        ? object.cell_scores.map((e: any) => globalThis.Number(e))
+        : [],
     };
   },
 
@@ -1478,6 +1511,9 @@ export const Interpretation: MessageFns<Interpretation> = {
     if (message.resistantMarkers?.length) {
       obj.resistantMarkers = message.resistantMarkers.map((e) => MarkerGene.toJSON(e));
     }
+    if (message.cellScores?.length) {
+      obj.cellScores = message.cellScores.map((e) => floatToJson(e));
+    }
     return obj;
   },
 
@@ -1495,6 +1531,7 @@ export const Interpretation: MessageFns<Interpretation> = {
     message.threshold = object.threshold ?? 0;
     message.sensitiveMarkers = object.sensitiveMarkers?.map((e) => MarkerGene.fromPartial(e)) || [];
     message.resistantMarkers = object.resistantMarkers?.map((e) => MarkerGene.fromPartial(e)) || [];
+    message.cellScores = object.cellScores?.map((e) => e) || [];
     return message;
   },
 };
