@@ -1,7 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { DataError } from '../../core/errors.js';
-import { readExpression } from './expression-reader.js';
+import { readExpression, type ExpressionFile } from './expression-reader.js';
+import { readH5ad } from './h5ad-reader.js';
 import { readLabels } from './labels-reader.js';
 import { describeIoError } from './line-reader.js';
 import { MANIFEST_FILE, parseManifest, type DomainSpec, type Manifest } from './manifest.js';
@@ -28,6 +29,7 @@ export async function loadDataset(dir: string): Promise<Dataset> {
   const cells = await loadDomain(root, manifest.cells, where, 'cells');
   const dataset: Dataset = { name: manifest.name ?? basename(root), dir: root, bulk, cells };
   if (manifest.drug !== undefined) dataset.drug = manifest.drug;
+  if (manifest.preprocess !== undefined) dataset.preprocess = manifest.preprocess;
   validateDataset(dataset);
   return dataset;
 }
@@ -58,17 +60,30 @@ async function scadPairManifest(root: string): Promise<Manifest> {
 async function loadDomain(root: string, spec: DomainSpec, manifestPath: string | undefined, key: 'bulk' | 'cells'): Promise<DomainMatrix> {
   const file = isAbsolute(spec.expression) ? spec.expression : join(root, spec.expression);
   await requireFile(file, manifestPath, spec.lines.expression, `${key}.expression`, spec.expression);
-  const matrix = await readExpression(file, { format: spec.format, scale: spec.scale });
+  const what = key === 'bulk' ? 'bulk labels' : 'cell labels';
+  const matrix = spec.format === 'h5ad' ? await readH5adDomain(file, spec, what) : await readExpression(file, { format: spec.format, scale: spec.scale });
   let labels = matrix.labels;
   if (spec.labels !== undefined) {
     const labelFile = isAbsolute(spec.labels) ? spec.labels : join(root, spec.labels);
     await requireFile(labelFile, manifestPath, spec.lines.labels ?? 0, `${key}.labels`, spec.labels);
     labels = await readLabels(labelFile, matrix.ids, file);
-    requireBothClasses(labels, key === 'bulk' ? 'bulk labels' : 'cell labels', { file: labelFile });
+    requireBothClasses(labels, what, { file: labelFile });
   }
   if (labels === undefined) throw new Error(`unreachable: ${key} has neither a response column nor a labels file`);
   const domain: DomainMatrix = { ids: matrix.ids, genes: matrix.genes, values: matrix.values, labels, scale: spec.scale, file };
   if (matrix.logIC50 !== undefined) domain.logIC50 = matrix.logIC50;
+  return domain;
+}
+
+/** An AnnData domain; with a labels column, both classes are checked here, where the column can be named. */
+async function readH5adDomain(file: string, spec: DomainSpec, what: string): Promise<ExpressionFile> {
+  const domain = await readH5ad(file, {
+    scale: spec.scale,
+    ...(spec.labelsColumn === undefined ? {} : { labelsColumn: spec.labelsColumn }),
+    ...(spec.sensitiveValue === undefined ? {} : { sensitiveValue: spec.sensitiveValue }),
+    ...(spec.geneColumn === undefined ? {} : { geneColumn: spec.geneColumn }),
+  });
+  if (domain.labels !== undefined) requireBothClasses(domain.labels, what, { file, field: `obs/${spec.labelsColumn}` });
   return domain;
 }
 

@@ -1,12 +1,14 @@
 /**
- * The trainer's data layer: load a dataset directory, validate it, prepare it
- * for a model, and generate synthetic datasets with a known answer.
+ * The trainer's data layer: load a dataset directory (text matrices or
+ * AnnData .h5ad files), validate it, prepare it for a model, and generate
+ * synthetic datasets with a known answer.
  * docs/datasets.md and docs/synthetic-data.md describe the formats and the model.
  */
-export type { Dataset, DomainMatrix, PreparedData, PreparedDomain, PreprocessStep, ValueScale } from './types.js';
+export type { Dataset, DomainMatrix, PreparedData, PreparedDomain, PrepareOptions, PreprocessStep, ValueScale } from './types.js';
 export { loadDataset } from './dataset.js';
+export { readH5ad, type ReadH5adOptions, type H5adDomain } from './h5ad-reader.js';
 export { validateDataset, sharedGenes } from './validate.js';
-export { prepare, type PrepareOptions } from './preprocess.js';
+export { prepare } from './preprocess.js';
 export {
   writeSyntheticDataset,
   PAPER_SHAPES,

@@ -1,7 +1,7 @@
 import { isMap, isScalar, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
 import { DataError, describe, expected } from '../../core/errors.js';
 import type { ExpressionFormat } from './expression-reader.js';
-import type { ValueScale } from './types.js';
+import type { PrepareOptions, ValueScale } from './types.js';
 
 /**
  * The dataset manifest, `dataset.yaml` (docs/datasets.md):
@@ -9,17 +9,27 @@ import type { ValueScale } from './types.js';
  *   name: data1              # optional, default: the directory name
  *   drug: Cisplatin          # optional
  *   bulk:  { expression: bulk.tsv, format: scad }
- *   cells: { expression: cells.tsv, format: table, labels: cell_labels.tsv, scale: counts }
+ *   cells: { expression: cells.h5ad, labels_column: response, scale: counts }
+ *   preprocess: { hvg: 2000, min_genes: 200 }   # optional: how `prepare` treats this dataset
  *
  * Every mistake is reported with the manifest's line and the dotted key.
  */
 
+/** How a domain's file is laid out: the text layouts of expression-reader.ts, or an AnnData file. */
+export type DomainFormat = ExpressionFormat | 'h5ad';
+
 export interface DomainSpec {
   /** As written in the manifest, relative to the dataset directory (or absolute). */
   expression: string;
-  format: ExpressionFormat;
+  format: DomainFormat;
   labels?: string;
   scale: ValueScale;
+  /** h5ad: the obs column holding the labels. */
+  labelsColumn?: string;
+  /** h5ad: the value of the labels column that means sensitive (1), as text. */
+  sensitiveValue?: string;
+  /** h5ad: the var column holding the gene names (default: the var index). */
+  geneColumn?: string;
   /** Manifest lines of the keys, to point at them when a file is missing. */
   lines: { expression: number; labels?: number };
 }
@@ -29,13 +39,19 @@ export interface Manifest {
   drug?: string;
   bulk: DomainSpec;
   cells: DomainSpec;
+  /** The `preprocess:` block, as options of `prepare`. */
+  preprocess?: PrepareOptions;
 }
 
 export const MANIFEST_FILE = 'dataset.yaml';
 
-const TOP_KEYS = ['name', 'drug', 'bulk', 'cells'] as const;
-const DOMAIN_KEYS = ['expression', 'format', 'labels', 'scale'] as const;
-const FORMATS: readonly ExpressionFormat[] = ['scad', 'table'];
+const TOP_KEYS = ['name', 'drug', 'bulk', 'cells', 'preprocess'] as const;
+const DOMAIN_KEYS = ['expression', 'format', 'labels', 'scale', 'labels_column', 'sensitive_value', 'gene_column'] as const;
+/** Keys that only make sense for an AnnData file. */
+const H5AD_KEYS = ['labels_column', 'sensitive_value', 'gene_column'] as const;
+const PREPROCESS_KEYS = ['hvg', 'filter', 'min_genes', 'min_cells', 'target_sum'] as const;
+const FILTER_KEYS = ['bulk', 'cells'] as const;
+const FORMATS: readonly DomainFormat[] = ['scad', 'table', 'h5ad'];
 const SCALES: readonly ValueScale[] = ['normalized', 'counts'];
 
 type Place = { file: string; line: number; field: string };
@@ -72,6 +88,11 @@ export function parseManifest(text: string, file: string): Manifest {
   const manifest: Manifest = { bulk: domain('bulk'), cells: domain('cells') };
   if (name !== undefined) manifest.name = name;
   if (drug !== undefined) manifest.drug = drug;
+  const preprocess = top.get('preprocess');
+  if (preprocess !== undefined) {
+    if (!isMap(preprocess.value)) throw new DataError(expected(`a mapping with keys ${PREPROCESS_KEYS.join(', ')}`, preprocess.value?.toJSON()), preprocess.place);
+    manifest.preprocess = readPreprocess(readMap(preprocess.value, PREPROCESS_KEYS, 'preprocess.', file, lineOf), file, lineOf);
+  }
   return manifest;
 }
 
@@ -108,12 +129,20 @@ function readDomain(keys: Map<string, Entry>, domainPlace: Place): DomainSpec {
   const expression = keys.get('expression');
   if (expression === undefined) throw new DataError(expected('an expression file name', undefined), { ...domainPlace, field: `${domainPlace.field}.expression` });
   const labels = keys.get('labels');
+  const written = stringValue(expression);
+  const format = choice(keys.get('format'), FORMATS) ?? (written.toLowerCase().endsWith('.h5ad') ? 'h5ad' : labels === undefined ? 'scad' : 'table');
   const spec: DomainSpec = {
-    expression: stringValue(expression),
-    format: choice(keys.get('format'), FORMATS) ?? (labels === undefined ? 'scad' : 'table'),
+    expression: written,
+    format,
     scale: choice(keys.get('scale'), SCALES) ?? 'normalized',
     lines: { expression: expression.place.line },
   };
+  if (format !== 'h5ad') {
+    for (const key of H5AD_KEYS) {
+      const entry = keys.get(key);
+      if (entry !== undefined) throw new DataError(expected(`no ${key} for format: ${format} (it is for format: h5ad)`, entry.value?.toJSON()), entry.place);
+    }
+  } else readH5adKeys(keys, spec, domainPlace);
   if (spec.format === 'table' && labels === undefined) {
     throw new DataError(expected('a labels file for format: table', undefined), { ...domainPlace, field: `${domainPlace.field}.labels` });
   }
@@ -127,6 +156,59 @@ function readDomain(keys: Map<string, Entry>, domainPlace: Place): DomainSpec {
   return spec;
 }
 
+/** An AnnData domain takes its labels from an obs column, or from a labels file (as format: table): one of the two. */
+function readH5adKeys(keys: Map<string, Entry>, spec: DomainSpec, domainPlace: Place): void {
+  const column = keys.get('labels_column');
+  const labels = keys.get('labels');
+  const sensitive = keys.get('sensitive_value');
+  const gene = keys.get('gene_column');
+  if (column === undefined && labels === undefined) {
+    throw new DataError(expected('labels_column (the obs column holding the labels) for format: h5ad', undefined), {
+      ...domainPlace,
+      field: `${domainPlace.field}.labels_column`,
+    });
+  }
+  if (column !== undefined && labels !== undefined) {
+    throw new DataError(expected('either labels_column or a labels file, not both', stringValue(labels)), labels.place);
+  }
+  if (column !== undefined) spec.labelsColumn = stringValue(column);
+  if (sensitive !== undefined) {
+    if (column === undefined) throw new DataError(expected('sensitive_value only with labels_column', sensitive.value?.toJSON()), sensitive.place);
+    spec.sensitiveValue = scalarText(sensitive);
+  }
+  if (gene !== undefined) spec.geneColumn = stringValue(gene);
+}
+
+/** The `preprocess:` block as PrepareOptions; each value is checked where it is written. */
+function readPreprocess(keys: Map<string, Entry>, file: string, lineOf: (node: Node | null | undefined) => number): PrepareOptions {
+  const opts: PrepareOptions = {};
+  const hvg = keys.get('hvg');
+  if (hvg !== undefined) opts.hvg = integerValue(hvg, 1, 'a whole number of genes to keep, at least 1 (omit hvg to keep all genes)');
+  const minGenes = keys.get('min_genes');
+  if (minGenes !== undefined) opts.minGenes = integerValue(minGenes, 0, 'a whole number of detected genes, 0 or more');
+  const minCells = keys.get('min_cells');
+  if (minCells !== undefined) opts.minCells = integerValue(minCells, 0, 'a whole number of rows, 0 or more');
+  const targetSum = keys.get('target_sum');
+  if (targetSum !== undefined) {
+    const value = scalar(targetSum);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new DataError(expected('a library size above 0', value), targetSum.place);
+    opts.targetSum = value;
+  }
+  const filter = keys.get('filter');
+  if (filter !== undefined) {
+    const value = filter.value;
+    if (isMap(value)) {
+      const domains = readMap(value, FILTER_KEYS, 'preprocess.filter.', file, lineOf);
+      opts.filter = {};
+      for (const [key, entry] of domains) opts.filter[key as 'bulk' | 'cells'] = booleanValue(entry);
+    } else {
+      const on = booleanValue(filter, 'true, false, or a mapping with keys bulk and cells');
+      opts.filter = { bulk: on, cells: on };
+    }
+  }
+  return opts;
+}
+
 function optionalString(keys: Map<string, Entry>, key: string): string | undefined {
   const entry = keys.get(key);
   return entry === undefined ? undefined : stringValue(entry);
@@ -135,6 +217,31 @@ function optionalString(keys: Map<string, Entry>, key: string): string | undefin
 function stringValue(entry: Entry): string {
   const value = isScalar(entry.value) ? entry.value.value : entry.value?.toJSON();
   if (typeof value !== 'string' || value.trim() === '') throw new DataError(expected('a non-empty string', value ?? undefined), entry.place);
+  return value;
+}
+
+function scalar(entry: Entry): unknown {
+  return isScalar(entry.value) ? entry.value.value : (entry.value?.toJSON() as unknown);
+}
+
+/** A string or number written as a scalar (`sensitive_value: 1` or `sensitive_value: sensitive`), as text. */
+function scalarText(entry: Entry): string {
+  const value = scalar(entry);
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'string' && value.trim() !== '') return value;
+  if (typeof value === 'boolean') return value ? '1' : '0';
+  throw new DataError(expected('a value of the labels column (text or a number)', value ?? undefined), entry.place);
+}
+
+function integerValue(entry: Entry, min: number, what: string): number {
+  const value = scalar(entry);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) throw new DataError(expected(what, value ?? undefined), entry.place);
+  return value;
+}
+
+function booleanValue(entry: Entry, what = 'true or false'): boolean {
+  const value = scalar(entry);
+  if (typeof value !== 'boolean') throw new DataError(expected(what, value ?? undefined), entry.place);
   return value;
 }
 

@@ -1,7 +1,10 @@
 import { DataError } from '../../core/errors.js';
 import { median } from '../../core/stats.js';
-import type { Dataset, DomainMatrix, PreparedData, PreparedDomain, PreprocessStep } from './types.js';
+import { HVG_BINS, seuratDispersion, topDispersion } from './hvg.js';
+import type { Dataset, DomainMatrix, PreparedData, PreparedDomain, PrepareOptions, PreprocessStep } from './types.js';
 import { noSharedGenes, requireBothClasses, sharedGenes } from './validate.js';
+
+export type { PrepareOptions } from './types.js';
 
 /**
  * From a loaded dataset to model inputs (SCIENCE.md, "Preprocessing"):
@@ -9,31 +12,16 @@ import { noSharedGenes, requireBothClasses, sharedGenes } from './validate.js';
  *    then genes detected in fewer than 3 cells), per domain;
  * 2. keep the genes present in both domains, in the bulk's order;
  * 3. counts domains: library-size normalisation to `targetSum`, then log1p;
- * 4. MinMax per gene within each domain to [0, 1] (the decoder ends in a
- *    sigmoid); a constant gene becomes 0.
- * Every step says what it did in `report`; a step that would leave nothing
- * (no rows, no genes, one class) is an error, never a silent empty result.
+ * 4. optionally, keep the `hvg` most variable of those genes, by the
+ *    normalised dispersion of the cells (hvg.ts);
+ * 5. MinMax per gene within each domain to [0, 1] (the decoder ends in a
+ *    sigmoid); a constant gene becomes 0. The map is kept (`minmax`) so
+ *    later steps can get the log-normalised values back.
+ * Options come from the dataset's manifest (`dataset.preprocess`), then from
+ * `opts`, which override them key by key. Every step says what it did in
+ * `report`; a step that would leave nothing (no rows, no genes, one class) is
+ * an error, never a silent empty result.
  */
-
-export interface PrepareOptions {
-  /**
-   * Whether to run the detection filters on each domain. Default: on for a
-   * `counts` domain, off for a `normalized` one (a z-scored value below 0 is
-   * not "undetected"). A value counts as detected when it is > 0.
-   */
-  filter?: { bulk?: boolean; cells?: boolean };
-  /**
-   * A row (cell or cell line) needs at least this many detected genes.
-   * Default: the paper's 200, but at most 10% of the domain's genes: the 200
-   * assumes whole-transcriptome matrices, and on a 200-gene panel it would
-   * drop every cell.
-   */
-  minGenes?: number;
-  /** A gene must be detected in at least this many rows of the domain. Default 3 (the paper's). */
-  minCells?: number;
-  /** Library size after normalisation of a counts domain. Default 10,000. */
-  targetSum?: number;
-}
 
 const PAPER_MIN_GENES = 200;
 const MIN_GENES_FRACTION = 0.1;
@@ -51,8 +39,9 @@ interface Kept {
   columns: Map<string, number>;
 }
 
-export function prepare(dataset: Dataset, opts: PrepareOptions = {}): PreparedData {
+export function prepare(dataset: Dataset, callerOpts: PrepareOptions = {}): PreparedData {
   const report: PreprocessStep[] = [];
+  const opts = effectiveOptions(dataset.preprocess, callerOpts, report);
   const bulkKept = detectionFilter(dataset.bulk, 'bulk', opts, report);
   const cellsKept = detectionFilter(dataset.cells, 'cells', opts, report);
   // Before the heavy work: a filter that leaves one class makes training pointless.
@@ -60,7 +49,7 @@ export function prepare(dataset: Dataset, opts: PrepareOptions = {}): PreparedDa
   requireBothClasses(keptLabels(dataset.bulk, bulkKept), 'bulk labels left by the detection filter', { file: dataset.bulk.file });
   requireBothClasses(keptLabels(dataset.cells, cellsKept), 'cell labels left by the detection filter', { file: dataset.cells.file });
 
-  const genes = sharedGenes(
+  let genes = sharedGenes(
     dataset.bulk.genes.filter((g) => bulkKept.columns.has(g)),
     dataset.cells.genes.filter((g) => cellsKept.columns.has(g)),
   );
@@ -78,16 +67,27 @@ export function prepare(dataset: Dataset, opts: PrepareOptions = {}): PreparedDa
   });
 
   const targetSum = opts.targetSum ?? TARGET_SUM;
-  const builtBulk = buildDomain(dataset.bulk, 'bulk', bulkKept, genes, targetSum, report);
-  const builtCells = buildDomain(dataset.cells, 'cells', cellsKept, genes, targetSum, report);
-  const bulk = builtBulk.domain;
-  const cells = builtCells.domain;
+  let builtBulk = buildDomain(dataset.bulk, 'bulk', bulkKept, genes, targetSum, report);
+  let builtCells = buildDomain(dataset.cells, 'cells', cellsKept, genes, targetSum, report);
 
-  const bulkConstant = minMaxColumns(bulk.x, bulk.rows, builtBulk.min, builtBulk.max);
-  const cellConstant = minMaxColumns(cells.x, cells.rows, builtCells.min, builtCells.max);
+  if (opts.hvg !== undefined) {
+    const columns = highlyVariable(builtCells, dataset.cells, genes, opts.hvg, report);
+    if (columns !== undefined) {
+      genes = Array.from(columns, (c) => genes[c] as string);
+      builtBulk = selectColumns(builtBulk, columns);
+      builtCells = selectColumns(builtCells, columns);
+    }
+  }
+
+  const bulk: PreparedDomain = { ...builtBulk.domain, scale: dataset.bulk.scale };
+  const cells: PreparedDomain = { ...builtCells.domain, scale: dataset.cells.scale };
+  const bulkScaled = minMaxColumns(bulk.x, bulk.rows, builtBulk.min, builtBulk.max);
+  const cellScaled = minMaxColumns(cells.x, cells.rows, builtCells.min, builtCells.max);
+  bulk.minmax = bulkScaled.map;
+  cells.minmax = cellScaled.map;
   report.push({
     step: 'minmax',
-    detail: `scaled each gene to [0, 1] within each domain; constant genes set to 0: ${fmt(bulkConstant)} in bulk, ${fmt(cellConstant)} in cells`,
+    detail: `scaled each gene to [0, 1] within each domain; constant genes set to 0: ${fmt(bulkScaled.constant)} in bulk, ${fmt(cellScaled.constant)} in cells`,
   });
 
   report.push({
@@ -95,6 +95,49 @@ export function prepare(dataset: Dataset, opts: PrepareOptions = {}): PreparedDa
     detail: `bulk: ${classes(bulk.y)}; cells: ${classes(cells.y)}`,
   });
   return { genes, bulk, cells, report };
+}
+
+/** The manifest's options, overridden key by key by the caller's; both checked, and reported when the manifest set any. */
+function effectiveOptions(fromManifest: PrepareOptions | undefined, fromCaller: PrepareOptions, report: PreprocessStep[]): PrepareOptions {
+  const base = fromManifest ?? {};
+  const opts: PrepareOptions = { ...base };
+  const overridden: string[] = [];
+  for (const key of ['minGenes', 'minCells', 'targetSum', 'hvg'] as const) {
+    const value = fromCaller[key];
+    if (value === undefined) continue;
+    if (base[key] !== undefined && base[key] !== value) overridden.push(key);
+    opts[key] = value;
+  }
+  if (base.filter !== undefined || fromCaller.filter !== undefined) {
+    opts.filter = { ...base.filter };
+    for (const key of ['bulk', 'cells'] as const) {
+      const value = fromCaller.filter?.[key];
+      if (value === undefined) continue;
+      if (base.filter?.[key] !== undefined && base.filter[key] !== value) overridden.push(`filter.${key}`);
+      opts.filter[key] = value;
+    }
+  }
+  checkOption(opts.minGenes, 'minGenes', 0);
+  checkOption(opts.minCells, 'minCells', 0);
+  checkOption(opts.hvg, 'hvg', 1);
+  if (opts.targetSum !== undefined && !(Number.isFinite(opts.targetSum) && opts.targetSum > 0)) {
+    throw new DataError(`expected the preprocessing option targetSum to be a number above 0, but got ${opts.targetSum}`);
+  }
+  const written = Object.entries(base).map(([key, value]) => `${MANIFEST_NAMES[key] ?? key} ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`);
+  if (written.length > 0) {
+    const over = overridden.length > 0 ? `; overridden by the caller: ${overridden.join(', ')}` : '';
+    report.push({ step: 'options', detail: `from the dataset manifest: ${written.join(', ')}${over}` });
+  }
+  return opts;
+}
+
+/** Option names as the manifest's `preprocess:` block spells them, for the report. */
+const MANIFEST_NAMES: Record<string, string> = { minGenes: 'min_genes', minCells: 'min_cells', targetSum: 'target_sum', hvg: 'hvg', filter: 'filter' };
+
+function checkOption(value: number | undefined, name: string, min: number): void {
+  if (value !== undefined && !(Number.isSafeInteger(value) && value >= min)) {
+    throw new DataError(`expected the preprocessing option ${name} to be a whole number of at least ${min}, but got ${value}`);
+  }
 }
 
 function detectionFilter(domain: DomainMatrix, key: DomainKey, opts: PrepareOptions, report: PreprocessStep[]): Kept {
@@ -157,6 +200,13 @@ function detectionFilter(domain: DomainMatrix, key: DomainKey, opts: PrepareOpti
   return { rows, columns };
 }
 
+/** One domain after normalisation, before MinMax: its matrix and the column bounds gathered on the way. */
+interface Built {
+  domain: PreparedDomain & { ids: string[] };
+  min: Float64Array;
+  max: Float64Array;
+}
+
 /** The kept rows and shared genes of one domain, normalised if it holds counts (not yet MinMax-scaled). */
 function buildDomain(
   domain: DomainMatrix,
@@ -165,7 +215,7 @@ function buildDomain(
   genes: readonly string[],
   targetSum: number,
   report: PreprocessStep[],
-): { domain: PreparedDomain & { ids: string[] }; min: Float64Array; max: Float64Array } {
+): Built {
   const nGenes = domain.genes.length;
   const width = genes.length;
   const rows = kept.rows.length;
@@ -237,15 +287,74 @@ function buildDomain(
   return { domain: { x, y, rows, ids }, min, max };
 }
 
-/** MinMax-scales each column of the row-major matrix in place, given its bounds; returns how many columns were constant (set to 0). */
-function minMaxColumns(x: Float32Array, rows: number, min: Float64Array, max: Float64Array): number {
+/**
+ * Step 4: the `hvg` most variable genes of the cells, as column indexes into
+ * `genes` (in order), or undefined when that is all of them. The dispersion
+ * method undoes a log1p, so the cell values must be log-normalised: counts
+ * always are by now; a normalized domain with negative values (z-scores) is not.
+ */
+function highlyVariable(cells: Built, domain: DomainMatrix, genes: readonly string[], hvg: number, report: PreprocessStep[]): Int32Array | undefined {
+  const width = genes.length;
+  if (hvg >= width) {
+    report.push({ step: 'hvg', detail: `kept all ${fmt(width)} shared genes (asked for ${fmt(hvg)})` });
+    return undefined;
+  }
+  for (let c = 0; c < width; c++) {
+    if ((cells.min[c] as number) < 0) {
+      throw new DataError(
+        `expected log-normalised, non-negative cell values for highly-variable-gene selection (Seurat dispersion undoes a log1p), but got ${Number((cells.min[c] as number).toPrecision(7))} for gene ${JSON.stringify(genes[c])}: ` +
+          'use scale: counts for raw counts, or remove hvg from the preprocessing options',
+        { file: domain.file },
+      );
+    }
+  }
+  const { normalized } = seuratDispersion(cells.domain.x, cells.domain.rows, width);
+  const columns = topDispersion(normalized, hvg);
+  report.push({
+    step: 'hvg',
+    detail: `kept ${fmt(columns.length)} of ${fmt(width)} shared genes by normalised dispersion in the cells (Seurat flavour, ${HVG_BINS} mean bins)`,
+  });
+  return columns;
+}
+
+/** A copy of `built` with only `columns` (ascending), and their bounds. */
+function selectColumns(built: Built, columns: Int32Array): Built {
+  const { x, rows } = built.domain;
+  const width = x.length / Math.max(1, rows);
+  const out = new Float32Array(rows * columns.length);
+  for (let r = 0; r < rows; r++) {
+    const base = r * width;
+    const outBase = r * columns.length;
+    for (let i = 0; i < columns.length; i++) out[outBase + i] = x[base + (columns[i] as number)] as number;
+  }
+  return {
+    domain: { ...built.domain, x: out },
+    min: Float64Array.from(columns, (c) => built.min[c] as number),
+    max: Float64Array.from(columns, (c) => built.max[c] as number),
+  };
+}
+
+/**
+ * MinMax-scales each column of the row-major matrix in place, given its
+ * bounds; returns how many columns were constant (set to 0) and the map
+ * applied, x = (v - min) / range, for undoing it.
+ */
+function minMaxColumns(
+  x: Float32Array,
+  rows: number,
+  min: Float64Array,
+  max: Float64Array,
+): { constant: number; map: { min: Float32Array; range: Float32Array } } {
   const width = min.length;
   const scale = new Float64Array(width);
+  const range = new Float32Array(width);
   let constant = 0;
   for (let c = 0; c < width; c++) {
-    const range = (max[c] as number) - (min[c] as number);
-    if (range > 0) scale[c] = 1 / range;
-    else constant++;
+    const span = (max[c] as number) - (min[c] as number);
+    if (span > 0) {
+      scale[c] = 1 / span;
+      range[c] = span;
+    } else constant++;
   }
   for (let r = 0; r < rows; r++) {
     const base = r * width;
@@ -254,7 +363,7 @@ function minMaxColumns(x: Float32Array, rows: number, min: Float64Array, max: Fl
       x[base + c] = Math.min(1, ((x[base + c] as number) - (min[c] as number)) * (scale[c] as number));
     }
   }
-  return constant;
+  return { constant, map: { min: Float32Array.from(min), range } };
 }
 
 function classes(y: Uint8Array): string {

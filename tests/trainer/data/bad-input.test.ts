@@ -108,17 +108,17 @@ test('a file named by the manifest is missing, or is a directory', async () => {
 test('manifest: invalid YAML, unknown keys, missing keys, wrong types', async () => {
   const cases: Array<{ manifest: string; line: number; field?: string; detail: string | RegExp }> = [
     { manifest: MANIFEST.replace('  format: scad', '  format: [scad'), line: 5, detail: /dataset\.yaml:5: expected valid YAML, but got Flow sequence/ },
-    { manifest: MANIFEST.replace('name: toy', 'nmae: toy'), line: 1, field: 'nmae', detail: 'expected one of the keys name, drug, bulk, cells, but got "nmae"' },
+    { manifest: MANIFEST.replace('name: toy', 'nmae: toy'), line: 1, field: 'nmae', detail: 'expected one of the keys name, drug, bulk, cells, preprocess, but got "nmae"' },
     {
       manifest: MANIFEST.replace('  scale: counts', '  scale: counts\n  sep: tab'),
       line: 10,
       field: 'cells.sep',
-      detail: 'expected one of the keys expression, format, labels, scale, but got "sep"',
+      detail: 'expected one of the keys expression, format, labels, scale, labels_column, sensitive_value, gene_column, but got "sep"',
     },
     { manifest: 'name: toy\ncells:\n  expression: cells.csv\n  labels: labels.csv\n', line: 1, field: 'bulk', detail: 'expected a mapping with at least an expression file, but got nothing' },
     { manifest: MANIFEST.replace('  expression: source.tsv\n', ''), line: 2, field: 'bulk.expression', detail: 'expected an expression file name, but got nothing' },
     { manifest: MANIFEST.replace('  labels: labels.csv\n', ''), line: 5, field: 'cells.labels', detail: 'expected a labels file for format: table, but got nothing' },
-    { manifest: MANIFEST.replace('format: table', 'format: csv'), line: 7, field: 'cells.format', detail: 'expected "scad" or "table", but got "csv"' },
+    { manifest: MANIFEST.replace('format: table', 'format: csv'), line: 7, field: 'cells.format', detail: 'expected "scad" or "table" or "h5ad", but got "csv"' },
     { manifest: MANIFEST.replace('scale: counts', 'scale: raw'), line: 9, field: 'cells.scale', detail: 'expected "normalized" or "counts", but got "raw"' },
     { manifest: MANIFEST.replace('name: toy', 'name: 3'), line: 1, field: 'name', detail: 'expected a non-empty string, but got 3' },
     { manifest: MANIFEST.replace('expression: cells.csv', 'expression: [a, b]'), line: 6, field: 'cells.expression', detail: 'expected a non-empty string, but got a list (["a","b"])' },

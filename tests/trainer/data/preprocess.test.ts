@@ -178,3 +178,83 @@ test('no shared genes at all is reported with examples of both gene namespaces',
     detail: 'expected at least one gene shared by the bulk (bulk.tsv) and the cells (cells.tsv), but got none: bulk genes look like "A", "B", "C"; cell genes like "TP53", "EGFR"',
   });
 });
+
+test('each prepared domain keeps its scale and the MinMax map, which gives back the values before scaling', () => {
+  const rows = [
+    [1, 3, 0, 6],
+    [2, 2, 4, 2],
+    [0, 5, 5, 0],
+  ];
+  const cells = domain(['A', 'B', 'Z', 'C'], rows, [1, 0, 1], 'counts', 'cells.tsv');
+  const out = prepare(dataset(BULK, cells), { filter: { cells: false } });
+  assert.equal(out.bulk.scale, 'normalized');
+  assert.equal(out.cells.scale, 'counts');
+  // Bulk: the input values come back (C is constant: range 0, x 0, back to its value 5).
+  const bulkMap = out.bulk.minmax;
+  assert.ok(bulkMap !== undefined);
+  assert.deepEqual(Array.from(bulkMap.range), [2, 20, 0]);
+  const bulkGenes = ['A', 'B', 'C'].map((g) => BULK.genes.indexOf(g));
+  for (let r = 0; r < 3; r++) {
+    for (let g = 0; g < 3; g++) {
+      const back = (out.bulk.x[r * 3 + g] as number) * (bulkMap.range[g] as number) + (bulkMap.min[g] as number);
+      assert.ok(Math.abs(back - (BULK.values[r * 4 + (bulkGenes[g] as number)] as number)) < 1e-5, `bulk row ${r} gene ${g}: ${back}`);
+    }
+  }
+  // Cells: the log-normalised values come back.
+  const cellMap = out.cells.minmax;
+  assert.ok(cellMap !== undefined);
+  rows.forEach((row, r) => {
+    const library = row.reduce((s, v) => s + v, 0);
+    [row[0], row[1], row[3]].forEach((v, g) => {
+      const want = Math.log1p(((v as number) / library) * 10_000);
+      const back = (out.cells.x[r * 3 + g] as number) * (cellMap.range[g] as number) + (cellMap.min[g] as number);
+      assert.ok(Math.abs(back - want) < 1e-5, `cells row ${r} gene ${g}: ${back} vs ${want}`);
+    });
+  });
+});
+
+test("the dataset's own options (its manifest) apply, the caller's override them key by key, and the report says so", () => {
+  const cells = domain(
+    ['A', 'B', 'C', 'D', 'E'],
+    [
+      [1, 1, 1, 0, 1],
+      [1, 1, 1, 1, 0],
+      [0, 0, 3, 0, 0],
+      [2, 1, 1, 1, 4],
+      [1, 1, 2, 3, 0],
+    ],
+    [1, 0, 1, 0, 1],
+    'counts',
+    'cells.tsv',
+  );
+  const withOptions: Dataset = { ...dataset(BULK, cells), preprocess: { minGenes: 3, targetSum: 100 } };
+  const out = prepare(withOptions);
+  assert.equal(out.cells.rows, 4, 'min_genes 3 from the manifest removed cell 3');
+  assert.equal(out.report[0]?.step, 'options');
+  assert.equal(out.report[0]?.detail, 'from the dataset manifest: min_genes 3, target_sum 100');
+  assert.ok(out.report.some((s) => s.detail.startsWith('cells: library size scaled to 100, then log1p')));
+
+  const overridden = prepare(withOptions, { minGenes: 1, filter: { cells: true } });
+  assert.equal(overridden.cells.rows, 5);
+  assert.equal(overridden.report[0]?.detail, 'from the dataset manifest: min_genes 3, target_sum 100; overridden by the caller: minGenes');
+  // Filter settings merge per domain: the manifest turns the bulk filter on, the caller leaves it.
+  const filtered = prepare({ ...withOptions, preprocess: { filter: { bulk: true }, minGenes: 1, minCells: 3 } }, { filter: { cells: false } });
+  assert.deepEqual(
+    filtered.report.filter((s) => s.step === 'detection filter').map((s) => s.detail),
+    ['bulk: removed 0 of 3 cell lines with fewer than 1 detected genes, then 1 of 4 genes detected in fewer than 3 cell lines', 'cells: off (scale counts)'],
+  );
+  assert.equal(prepare(dataset(BULK, cells)).report.some((s) => s.step === 'options'), false, 'no manifest options, no line');
+});
+
+test('invalid options are errors, whoever sets them', async () => {
+  const cells = domain(['A', 'B'], [[1, 2], [2, 1]], [1, 0], 'normalized', 'cells.tsv');
+  await rejectsWithDataError(() => prepare(dataset(BULK, cells), { minCells: -1 }), {
+    detail: 'expected the preprocessing option minCells to be a whole number of at least 0, but got -1',
+  });
+  await rejectsWithDataError(() => prepare({ ...dataset(BULK, cells), preprocess: { targetSum: 0 } }), {
+    detail: 'expected the preprocessing option targetSum to be a number above 0, but got 0',
+  });
+  await rejectsWithDataError(() => prepare(dataset(BULK, cells), { hvg: 2.5 }), {
+    detail: 'expected the preprocessing option hvg to be a whole number of at least 1, but got 2.5',
+  });
+});
