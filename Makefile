@@ -50,6 +50,8 @@ check-proto: install lint-proto
 
 fixtures:
 	$(PYTHON_REF) bench/reference/metrics_fixtures.py > tests/fixtures/metrics.json
+	$(PYTHON_REF) bench/reference/sctl_reference.py tests/fixtures/sctl
+	$(PYTHON_REF) bench/reference/h5ad_fixtures.py tests/fixtures/h5ad
 
 clean:
 	rm -rf node_modules runs .tmp

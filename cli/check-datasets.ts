@@ -1,6 +1,6 @@
 import { CellsweepError, DataError } from '../core/errors.js';
 import type { SweepConfig } from '../coordinator/config/sweep-config.js';
-import { loadDataset, prepare } from '../trainer/data/index.js';
+import { loadPrepared } from '../trainer/data/index.js';
 
 /**
  * Loads and preprocesses every dataset of a sweep once, in this process,
@@ -13,7 +13,7 @@ export async function checkDatasets(config: SweepConfig, log: (line: string) => 
     if (seen.has(study.dataset)) continue;
     seen.set(study.dataset, study.name);
     try {
-      const data = prepare(await loadDataset(study.dataset));
+      const data = await loadPrepared(study.dataset);
       log(`dataset ${study.name}: ${data.bulk.rows} bulk samples, ${data.cells.rows} cells, ${data.genes.length} shared genes`);
     } catch (err) {
       if (err instanceof CellsweepError) throw new DataError(`study '${study.name}': ${err.message}`, {}, { cause: err });

@@ -3,7 +3,7 @@ import { ConfigError, expected } from '../../core/errors.js';
 import { toWireParams, type ParamValue } from '../../core/params.js';
 import { runId } from '../../core/runs.js';
 import { selectBackend } from '../../trainer/backend/index.js';
-import { loadDataset, prepare } from '../../trainer/data/index.js';
+import { loadPrepared } from '../../trainer/data/index.js';
 import { executeRun } from '../../trainer/run.js';
 import { DatasetCache } from '../../trainer/worker/dataset-cache.js';
 import { checkBackendOption, intOption, parseCommand } from '../args.js';
@@ -33,7 +33,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   const backend = await selectBackend(checkBackendOption(values.backend));
   const seed = intOption(values.seed, 'seed', 0) ?? 42;
-  const datasets = new DatasetCache(async (dir) => prepare(await loadDataset(dir)));
+  const datasets = new DatasetCache(loadPrepared);
   const outcome = await executeRun(
     {
       runId: runId({ study: 'train', trial: 0, seed }),

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { selectBackend } from '../../trainer/backend/index.js';
-import { loadDataset, prepare } from '../../trainer/data/index.js';
+import { loadPrepared } from '../../trainer/data/index.js';
 import { DatasetCache } from '../../trainer/worker/dataset-cache.js';
 import { startTrainerServer } from '../../trainer/worker/trainer-server.js';
 import { checkBackendOption, intOption, parseCommand } from '../args.js';
@@ -31,7 +31,7 @@ export async function trainerCommand(argv: string[]): Promise<number> {
   const backend = await selectBackend(checkBackendOption(values.backend));
   const datasets = new DatasetCache(async (dir) => {
     const t0 = performance.now();
-    const prepared = prepare(await loadDataset(dir));
+    const prepared = await loadPrepared(dir);
     log(`dataset ${dir}: ${prepared.bulk.rows} bulk x ${prepared.cells.rows} cells x ${prepared.genes.length} genes in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     for (const step of prepared.report) log(`  ${step.step}: ${step.detail}`);
     return prepared;

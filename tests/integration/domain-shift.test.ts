@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { resolveSettings } from '../../core/model-specs.js';
 import { summarize } from '../../core/stats.js';
 import { selectBackend } from '../../trainer/backend/index.js';
-import { loadDataset, prepare, writeSyntheticDataset } from '../../trainer/data/index.js';
+import { writeSyntheticDataset, loadPrepared } from '../../trainer/data/index.js';
 import { rocAuc } from '../../trainer/metrics/index.js';
 import { modelFamily } from '../../trainer/models/registry.js';
 import { tempDir } from '../e2e/helpers.js';
@@ -20,7 +20,7 @@ test('bulk-mlp trained on bulk only is clearly worse on the cells than the true 
   await selectBackend('wasm', { log: () => undefined });
   const dir = join(tempDir('shift'), 'data1');
   await writeSyntheticDataset(dir, { shape: 'data1', genes: 300, seed: 11 });
-  const data = prepare(await loadDataset(dir));
+  const data = await loadPrepared(dir);
 
   const truth = new Map(
     readFileSync(join(dir, 'truth.tsv'), 'utf8')

@@ -6,7 +6,7 @@ import type { RunSpec } from '../../proto/gen/cellsweep/v1/run.js';
 import { toWireParams, type Params } from '../../core/params.js';
 import { TrainerEndpoint, TransportError } from '../../coordinator/dispatch/trainer-client.js';
 import { selectBackend } from '../../trainer/backend/index.js';
-import { loadDataset, prepare } from '../../trainer/data/index.js';
+import { loadPrepared } from '../../trainer/data/index.js';
 import { DatasetCache } from '../../trainer/worker/dataset-cache.js';
 import { startTrainerServer } from '../../trainer/worker/trainer-server.js';
 import { tempDir, tinyDataset } from '../e2e/helpers.js';
@@ -26,7 +26,7 @@ before(async () => {
     trainerId: 'test-trainer',
     backend: backend.name,
     version: 'test',
-    datasets: new DatasetCache(async (dir) => prepare(await loadDataset(dir))),
+    datasets: new DatasetCache(loadPrepared),
     log: (line) => logs.push(line),
   });
   server = started.server;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { RunSpec } from '../../proto/gen/cellsweep/v1/run.js';
 import { toWireParams, type Params } from '../../core/params.js';
 import { selectBackend } from '../../trainer/backend/index.js';
-import { loadDataset, prepare, type PreparedData } from '../../trainer/data/index.js';
+import { type PreparedData, loadPrepared } from '../../trainer/data/index.js';
 import { executeRun, type RunContext } from '../../trainer/run.js';
 import { DatasetCache } from '../../trainer/worker/dataset-cache.js';
 import { tempDir, tinyDataset } from '../e2e/helpers.js';
@@ -13,7 +13,7 @@ import { tempDir, tinyDataset } from '../e2e/helpers.js';
 async function context(): Promise<{ ctx: RunContext; dataset: string; loads: string[] }> {
   await selectBackend('wasm', { log: () => undefined });
   const dataset = await tinyDataset(join(tempDir('run'), 'd'), 'data6');
-  const clean = prepare(await loadDataset(dataset));
+  const clean = await loadPrepared(dataset);
   const loads: string[] = [];
   // A second path serves the same data with one bulk sample planted near float32's maximum:
   // BatchNorm's variance overflows and the loss becomes NaN during training.

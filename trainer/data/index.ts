@@ -9,6 +9,7 @@ export { loadDataset } from './dataset.js';
 export { readH5ad, type ReadH5adOptions, type H5adDomain } from './h5ad-reader.js';
 export { validateDataset, sharedGenes } from './validate.js';
 export { prepare } from './preprocess.js';
+export { loadPrepared } from './load-prepared.js';
 export {
   writeSyntheticDataset,
   PAPER_SHAPES,
