@@ -54,8 +54,80 @@ export const BULK_MLP: ModelSpec = {
   },
 };
 
+/** How the SCTL decoder is built: the encoder's hidden layers mirrored (the paper), or Linear(latent -> genes) alone (uniPort). */
+export const SCTL_DECODERS = ['mirror', 'linear'] as const;
+export type SctlDecoder = (typeof SCTL_DECODERS)[number];
+
+/** The MMD kernel of SCTL: several data-scaled RBF bandwidths (default), or one fixed sigma (the public code, sigma 1000). */
+export const MMD_KERNELS = ['multi', 'single'] as const;
+export type MmdKernelName = (typeof MMD_KERNELS)[number];
+
+const { sampling, smote_k, batch_size, weight_decay, dropout } = trainingSettings;
+
+/**
+ * SCTL (SCIENCE.md, docs/sctl.md): a VAE shared by bulk and cells, aligned by
+ * unbalanced OT and MMD in the latent space, with a drug-response predictor on
+ * the bulk latent means. Defaults are the paper's and its public code's.
+ * Loss weights may be 0 (the paper's ablations: l1 = 0 no OT, l2 = 0 no MMD).
+ */
+export const SCTL: ModelSpec = {
+  name: 'sctl',
+  description: 'SCTL: shared VAE, bulk-to-cell alignment by unbalanced OT and MMD, predictor on bulk latent means',
+  settings: {
+    l1: { type: 'float', default: 1, min: 0, max: 1000, help: 'weight of the OT loss (paper: 0.1, 0.5, 1, 2)' },
+    l2: { type: 'float', default: 1, min: 0, max: 1000, help: 'weight of the MMD loss (paper: 0.5, 1, 10)' },
+    l3: { type: 'float', default: 1, min: 0, max: 1000, help: 'weight of the predictor BCE loss (paper: 0.5, 1, 5, 15)' },
+    depth: {
+      type: 'int',
+      default: 5,
+      min: 2,
+      max: 6,
+      help: 'hidden layers of the predictor (SCTL Table 5: depth d = d-1 layers of 128, then 64)',
+    },
+    sampling,
+    smote_k,
+    iterations: { type: 'int', default: 800, min: 1, max: 1000000, help: 'training steps, each one bulk batch and one cell batch' },
+    batch_size,
+    cell_batch_size: {
+      type: 'int',
+      default: 128,
+      min: 2,
+      max: 65536,
+      help: 'cells per step (all cells when there are fewer)',
+    },
+    lr: { type: 'float', default: 2e-4, min: 1e-7, max: 1, help: 'Adam learning rate' },
+    weight_decay,
+    dropout,
+    encoder_hidden: { type: 'int', default: 1024, min: 1, max: 65536, help: 'width of each encoder hidden layer' },
+    encoder_layers: { type: 'int', default: 1, min: 1, max: 8, help: 'encoder hidden layers (the decoder mirrors them)' },
+    latent: { type: 'int', default: 16, min: 1, max: 4096, help: 'latent dimensions' },
+    decoder: {
+      type: 'choice',
+      default: 'mirror',
+      choices: SCTL_DECODERS,
+      help: "decoder: 'mirror' (the encoder's hidden layers reversed, as the paper) or 'linear' (latent -> genes, as uniPort)",
+    },
+    recon_weight: { type: 'float', default: 10, min: 0, max: 1e6, help: 'weight a of the reconstruction MSE in L_vae' },
+    kl_weight: { type: 'float', default: 0.5, min: 0, max: 1e6, help: 'weight b of the KL divergence in L_vae' },
+    mmd_kernel: {
+      type: 'choice',
+      default: 'multi',
+      choices: MMD_KERNELS,
+      help: "MMD kernel: 'multi' (mean of RBF kernels at data-scaled bandwidths) or 'single' (one RBF, sigma = mmd_sigma)",
+    },
+    mmd_sigma: { type: 'float', default: 1000, min: 1e-6, max: 1e9, help: "RBF sigma of the 'single' MMD kernel (public code: 1000)" },
+    mmd_bandwidths: { type: 'int', default: 5, min: 1, max: 31, help: "number of bandwidths of the 'multi' MMD kernel" },
+    mmd_bandwidth_mul: { type: 'float', default: 2, min: 1, max: 100, help: "ratio between neighbouring bandwidths of the 'multi' MMD kernel" },
+    ot_eps: { type: 'float', default: 0.1, min: 0.01, max: 100, help: 'entropic weight of the unbalanced OT (paper: 0.1)' },
+    ot_tau: { type: 'float', default: 1, min: 1e-3, max: 1e6, help: 'KL marginal relaxation of the unbalanced OT (paper: 1)' },
+    ot_outer: { type: 'int', default: 10, min: 1, max: 100, help: 'proximal point (outer) steps of the OT solver' },
+    ot_inner: { type: 'int', default: 10, min: 1, max: 1000, help: 'scaling (inner) steps per outer step of the OT solver' },
+  },
+};
+
 export const MODEL_SPECS: Readonly<Record<string, ModelSpec>> = {
   [BULK_MLP.name]: BULK_MLP,
+  [SCTL.name]: SCTL,
 };
 
 export function modelSpec(name: string): ModelSpec {

@@ -49,7 +49,7 @@ test('bad sweep files: each error names the file, the line and the field', () =>
     ['studies: []\n', /s\.yaml:1, field 'studies': expected a non-empty list of studies/],
     ['model: bulk-mlp\n', /s\.yaml:1, field 'studies': expected a non-empty list/],
     ['modle: bulk-mlp\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'modle': unknown key 'modle'/],
-    ['model: sctl9\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'model': expected a model family \(bulk-mlp\), but got "sctl9"/],
+    ['model: sctl9\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'model': expected a model family \(bulk-mlp, sctl\), but got "sctl9"/],
     ['sampler: tpe9\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'sampler': expected a sampler \(random, grid\), but got "tpe9"/],
     ['trials: 0\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'trials': expected an integer >= 1, but got 0/],
     ['seeds: [1, 1]\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'seeds\[1\]': duplicated seed 1/],

@@ -1,8 +1,9 @@
 import { ConfigError, expected } from '../../core/errors.js';
 import { bulkMlp } from './bulk-mlp.js';
 import type { ModelFamily } from './family.js';
+import { sctl } from './sctl/family.js';
 
-const FAMILIES: readonly ModelFamily[] = [bulkMlp];
+const FAMILIES: readonly ModelFamily[] = [bulkMlp, sctl];
 
 /** The names of the model families this trainer can run (what a trainer advertises). */
 export function modelFamilies(): string[] {
