@@ -12,7 +12,7 @@ help:
 	@echo "make demo         install dependencies and run the embedded demo sweep"
 	@echo "make test         install dependencies and run every check and test"
 	@echo "make proto        regenerate proto/gen from proto/ (ts-proto via buf)"
-	@echo "make fixtures     recompute reference fixtures with scikit-learn (needs python3-sklearn)"
+	@echo "make fixtures     recompute the reference fixtures (Debian python3-sklearn, -torch, -pot, -scipy, -h5py, -anndata)"
 
 # npm ci is skipped when the lock file has not changed since the last install.
 node_modules/.installed: package.json package-lock.json
@@ -52,6 +52,7 @@ fixtures:
 	$(PYTHON_REF) bench/reference/metrics_fixtures.py > tests/fixtures/metrics.json
 	$(PYTHON_REF) bench/reference/sctl_reference.py tests/fixtures/sctl
 	$(PYTHON_REF) bench/reference/h5ad_fixtures.py tests/fixtures/h5ad
+	$(PYTHON_REF) bench/reference/markers_fixtures.py > tests/fixtures/interpret/markers.json
 
 clean:
 	rm -rf node_modules runs .tmp

@@ -2,6 +2,7 @@ import type { RunFailure, RunProgress, RunResult, RunSpec } from '../proto/gen/c
 import { CellsweepError, ConfigError, DataError, InterruptedError, TrainingError } from '../core/errors.js';
 import { resolveSettings } from '../core/model-specs.js';
 import { fromWireParams } from '../core/params.js';
+import { interpret } from './interpret/interpretation.js';
 import { averagePrecision, rocAuc } from './metrics/index.js';
 import { modelFamily } from './models/registry.js';
 import type { DatasetCache } from './worker/dataset-cache.js';
@@ -41,6 +42,7 @@ export async function executeRun(spec: RunSpec, ctx: RunContext): Promise<RunOut
       seed: spec.seed,
       signal: ctx.signal,
       evaluateEachEpoch: spec.reportEpochMetrics,
+      interpret: spec.interpret,
       onEpoch: (p) => {
         const progress: RunProgress = {
           epoch: p.epoch,
@@ -55,21 +57,21 @@ export async function executeRun(spec: RunSpec, ctx: RunContext): Promise<RunOut
     if (!out.cellScores.every(Number.isFinite)) {
       return fail('non_finite_output', 'the model predicted a non-finite score for at least one cell', out.epochs);
     }
-    return {
-      result: {
-        auc: rocAuc(data.cells.y, out.cellScores),
-        aupr: averagePrecision(data.cells.y, out.cellScores),
-        backend: ctx.backend,
-        trainSeconds: (performance.now() - loaded) / 1000,
-        loadSeconds: (loaded - started) / 1000,
-        epochs: out.epochs,
-        finalLosses: out.finalLosses,
-        bulkSamples: data.bulk.rows,
-        cells: data.cells.rows,
-        genes: data.genes.length,
-        trainerId: ctx.trainerId,
-      },
+    const result: RunResult = {
+      auc: rocAuc(data.cells.y, out.cellScores),
+      aupr: averagePrecision(data.cells.y, out.cellScores),
+      backend: ctx.backend,
+      trainSeconds: (performance.now() - loaded) / 1000,
+      loadSeconds: (loaded - started) / 1000,
+      epochs: out.epochs,
+      finalLosses: out.finalLosses,
+      bulkSamples: data.bulk.rows,
+      cells: data.cells.rows,
+      genes: data.genes.length,
+      trainerId: ctx.trainerId,
     };
+    if (spec.interpret) result.interpretation = interpret(data, out.cellScores, out.plan);
+    return { result };
   } catch (err) {
     if (err instanceof InterruptedError) throw err;
     if (err instanceof TrainingError) return fail(err.failureCode, err.message, err.epoch);

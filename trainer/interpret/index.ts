@@ -19,3 +19,4 @@ export {
   type MarkerOptions,
   type MarkerResult,
 } from './markers.js';
+export { interpret } from './interpretation.js';
