@@ -5,7 +5,6 @@
  * rank-sum test with Bonferroni correction. Pure functions on typed arrays.
  */
 export { predictedGroups, type PredictedGroups } from './groups.js';
-export { erf, erfc, erfcx, normalSf, logNormalSf } from './normal.js';
 export { rankSums, rankSumZ, rankSumTest, twoSidedP, type RankSums, type RankSumOptions, type RankSumResult } from './rank-sum.js';
 export {
   bonferroni,

@@ -1,4 +1,4 @@
-import { logNormalSf, normalSf } from './normal.js';
+import { logNormalSf, normalSf } from '../../core/normal.js';
 import { rankColumn } from './column-ranks.js';
 
 /**

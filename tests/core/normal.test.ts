@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { erf, erfc, erfcx, logNormalSf, normalSf } from '../../../trainer/interpret/index.js';
-import { assertClose, DBL_MIN, fixtures } from './fixtures.js';
+import { erf, erfc, erfcx, logNormalSf, normalSf } from '../../core/normal.js';
+import { assertClose, DBL_MIN, fixtures } from '../trainer/interpret/fixtures.js';
 
 // Against mpmath at 60 digits rounded to double ("exact"): Cody's algorithm with
 // the split exp(-x^2) is within a few ulps. Against scipy 1.10.1 (Cephes, which

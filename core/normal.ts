@@ -12,7 +12,7 @@
  * h = trunc(16 x) / 16, so h^2 is exact and the rounding of x^2 (which would cost
  * 2 x^2 ulps, 1e-13 relative at x = 26) never enters.
  *
- * Measured against mpmath at 60 digits (tests/trainer/interpret/normal.test.ts):
+ * Measured against mpmath at 60 digits (tests/core/normal.test.ts):
  * a few ulps over the whole range. scipy's own erfc and norm.sf (Cephes) are off
  * by up to 5e-14 and 1.5e-13 relative in the far tail; they round x^2.
  */
