@@ -128,7 +128,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     const samplers = new Map<string, Sampler>();
     const samplerFor = (study: StudyConfig): Sampler => {
       let sampler = samplers.get(study.name);
-      if (sampler === undefined) samplers.set(study.name, (sampler = createSampler(study.sampler, study.samplerSeed)));
+      if (sampler === undefined) samplers.set(study.name, (sampler = createSampler(study.sampler, study.samplerSeed, study.samplerOptions)));
       return sampler;
     };
     const runner = new SweepRunner({

@@ -18,7 +18,8 @@ import type { StudyConfig, SweepConfig } from './sweep-config.js';
  *
  *   name: demo
  *   model: bulk-mlp
- *   sampler: random          # random | grid
+ *   sampler: random          # random | grid | tpe
+ *   sampler_options: {}      # tpe only: n_startup_trials, multivariate, ... (docs/tpe.md)
  *   seed: 0                  # sampler seed
  *   trials: 8                # per study (grid: default = whole grid)
  *   seeds: [42, 50, 60, 70, 80, 124]
@@ -39,8 +40,8 @@ export function loadSweepFile(file: string): SweepConfig {
   return parseSweep(source, file, dirname(resolve(file)));
 }
 
-const TOP_KEYS = ['name', 'model', 'sampler', 'seed', 'trials', 'seeds', 'space', 'fixed', 'trainers', 'studies'];
-const STUDY_KEYS = ['name', 'dataset', 'model', 'sampler', 'seed', 'trials', 'seeds', 'space', 'fixed'];
+const TOP_KEYS = ['name', 'model', 'sampler', 'sampler_options', 'seed', 'trials', 'seeds', 'space', 'fixed', 'trainers', 'studies'];
+const STUDY_KEYS = ['name', 'dataset', 'model', 'sampler', 'sampler_options', 'seed', 'trials', 'seeds', 'space', 'fixed'];
 const DEFAULT_TRIALS = 20;
 
 export function parseSweep(source: string, file: string, baseDir: string): SweepConfig {
@@ -114,9 +115,19 @@ function parseStudy(node: Node, root: YAMLMap, ctx: YamlContext, field: string, 
   }
   const seedAt = pick('seed');
   const samplerSeed = seedAt.node === undefined ? 0 : intValue(seedAt.node, ctx, seedAt.field, 0);
+  const optionsAt = pick('sampler_options');
+  const samplerOptions = optionsAt.node === undefined ? undefined : (ctx.js(optionsAt.node) as Record<string, unknown>);
+  let created;
+  try {
+    created = createSampler(sampler, samplerSeed, samplerOptions, optionsAt.field);
+  } catch (err) {
+    const field = (err as { place?: { field?: string } }).place?.field ?? optionsAt.field;
+    const at = isMap(optionsAt.node) ? ((optionsAt.node.get(field.split('.').at(-1)!, true) as Node | undefined) ?? optionsAt.node) : optionsAt.node;
+    throw ctx.error((err as Error).message.replace(/^field '[^']*': /, ''), at ?? samplerAt.node, field);
+  }
   let capacity: number;
   try {
-    capacity = createSampler(sampler, samplerSeed).capacity(space);
+    capacity = created.capacity(space);
   } catch (err) {
     throw ctx.error((err as Error).message.replace(/^field '[^']*': /, ''), spaceAt.node ?? samplerAt.node, spaceAt.field);
   }
@@ -127,7 +138,9 @@ function parseStudy(node: Node, root: YAMLMap, ctx: YamlContext, field: string, 
   }
   const seedsAt = pick('seeds');
   const seeds = seedsAt.node === undefined ? [...PAPER_SEEDS] : parseSeeds(seedsAt.node, ctx, seedsAt.field);
-  return { name: studyName, dataset: datasetPath, model: spec.name, space, fixed, trials, seeds, sampler, samplerSeed };
+  const study: StudyConfig = { name: studyName, dataset: datasetPath, model: spec.name, space, fixed, trials, seeds, sampler, samplerSeed };
+  if (samplerOptions !== undefined) study.samplerOptions = samplerOptions;
+  return study;
 }
 
 /** Without a `space`, the built-in space named after the model. */

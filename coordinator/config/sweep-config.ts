@@ -16,6 +16,8 @@ export interface StudyConfig {
   seeds: readonly number[];
   sampler: string;
   samplerSeed: number;
+  /** The sampler's own options as the sweep file gives them (TPE: docs/tpe.md); checked when the file is read. */
+  samplerOptions?: Record<string, unknown>;
 }
 
 /** A sweep as the coordinator runs it: every default applied, every path absolute. */

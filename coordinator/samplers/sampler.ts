@@ -10,6 +10,12 @@ export interface TrialView {
   params: Params;
   /** The objective (mean AUC over seeds) of a COMPLETE trial; larger is better. */
   value?: number;
+  /**
+   * Intermediate objective values, index = step (epoch), as a pruner saw them.
+   * TPE ranks PRUNED trials by the last step they reached, then the value
+   * there; absent (or empty) ranks a pruned trial last.
+   */
+  intermediate?: readonly number[];
 }
 
 /**
@@ -23,4 +29,11 @@ export interface Sampler {
   suggest(space: SearchSpace, history: readonly TrialView[], trialNumber: number): Params | null;
   /** How many distinct configurations the sampler can produce (Infinity when unbounded). */
   capacity(space: SearchSpace): number;
+  /**
+   * Optional: configurations for trials firstTrialNumber .. firstTrialNumber + k - 1
+   * at once, each asked as if the ones before it were RUNNING (what k idle
+   * trainers would get from k successive `suggest` calls). Shorter than k when
+   * the space runs out.
+   */
+  suggestBatch?(space: SearchSpace, history: readonly TrialView[], firstTrialNumber: number, k: number): Params[];
 }

@@ -50,7 +50,10 @@ test('bad sweep files: each error names the file, the line and the field', () =>
     ['model: bulk-mlp\n', /s\.yaml:1, field 'studies': expected a non-empty list/],
     ['modle: bulk-mlp\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'modle': unknown key 'modle'/],
     ['model: sctl9\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'model': expected a model family \(bulk-mlp, sctl\), but got "sctl9"/],
-    ['sampler: tpe9\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'sampler': expected a sampler \(random, grid\), but got "tpe9"/],
+    ['sampler: tpe9\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'sampler': expected a sampler \(random, grid, tpe\), but got "tpe9"/],
+    ['sampler: tpe\nsampler_options: {n_startup_trials: -1}\nstudies:\n  - dataset: a\n', /s\.yaml:2, field 'sampler_options\.n_startup_trials': expected an integer >= 0, but got -1/],
+    ['sampler: tpe\nsampler_options: {gamma: 3}\nstudies:\n  - dataset: a\n', /s\.yaml:2, field 'sampler_options\.gamma': unknown TPE option 'gamma'/],
+    ['sampler: random\nsampler_options: {multivariate: true}\nstudies:\n  - dataset: a\n', /field 'sampler_options': the random sampler takes no options/],
     ['trials: 0\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'trials': expected an integer >= 1, but got 0/],
     ['seeds: [1, 1]\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'seeds\[1\]': duplicated seed 1/],
     ['seeds: [1, x]\nstudies:\n  - dataset: a\n', /field 'seeds\[1\]': expected an integer >= 0, but got "x"/],
@@ -72,4 +75,11 @@ test('an unreadable sweep file is one clear error', () => {
   const config = loadSweepFile(join(dir, 'ok.yaml'));
   assert.equal(config.name, 'ok');
   assert.equal(config.studies[0]!.dataset, join(dir, 'data/x'));
+});
+
+test('a TPE study keeps its options (snake_case, as docs/tpe.md) for the sampler', () => {
+  const config = parseSweep('sampler: tpe\nsampler_options: {n_startup_trials: 4, startup_design: latin-hypercube}\nstudies:\n  - dataset: a\n', 's.yaml', '/');
+  const study = config.studies[0]!;
+  assert.equal(study.sampler, 'tpe');
+  assert.deepEqual(study.samplerOptions, { n_startup_trials: 4, startup_design: 'latin-hypercube' });
 });

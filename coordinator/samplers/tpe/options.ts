@@ -1,0 +1,98 @@
+import { ConfigError, describe, expected } from '../../../core/errors.js';
+
+/**
+ * TPE's options, compiled once: defaults added, each checked, then trusted.
+ * The defaults are Optuna v5's TPESampler (multivariate, constant liar, 10
+ * startup trials, 24 candidates); the last four options go beyond Optuna
+ * and are off by default, so a default TpeSampler is comparable with
+ * Optuna's. docs/tpe.md says when to turn them on.
+ */
+export interface TpeOptions {
+  /** Trials drawn at random before TPE starts, counted on finished (COMPLETE, PRUNED) trials. */
+  readonly nStartupTrials: number;
+  /** Candidates drawn from the good density per suggestion; the best ratio wins. */
+  readonly nEiCandidates: number;
+  /** One joint (product-kernel) density over all parameters rather than one per parameter. */
+  readonly multivariate: boolean;
+  /** RUNNING trials join the bad group, so parallel workers are pushed away from each other's points. */
+  readonly constantLiar: boolean;
+  /** Beyond Optuna: RUNNING trials count toward the startup trials too, so N workers submit nStartupTrials random trials, not up to nStartupTrials + N - 1. */
+  readonly startupCountsRunning: boolean;
+  /** Beyond Optuna: 'latin-hypercube' gives trials 0 .. nStartupTrials-1 one stratified design instead of independent draws. */
+  readonly startupDesign: 'random' | 'latin-hypercube';
+  /** Beyond Optuna: in a space of only discrete parameters, never suggest a configuration already in the history. */
+  readonly rejectDuplicates: boolean;
+  /** Beyond Optuna: 'penalise' puts FAIL trials in the bad group (as if they had the worst value) instead of ignoring them. */
+  readonly failedTrials: 'ignore' | 'penalise';
+}
+
+export const DEFAULT_TPE_OPTIONS: Readonly<TpeOptions> = Object.freeze({
+  nStartupTrials: 10,
+  nEiCandidates: 24,
+  multivariate: true,
+  constantLiar: true,
+  startupCountsRunning: false,
+  startupDesign: 'random',
+  rejectDuplicates: false,
+  failedTrials: 'ignore',
+});
+
+const STARTUP_DESIGNS = ['random', 'latin-hypercube'] as const;
+const FAILED_TRIALS = ['ignore', 'penalise'] as const;
+
+/**
+ * The options as a sweep file gives them (snake_case keys, as Optuna's
+ * arguments: `n_startup_trials: 20`), compiled; errors name `${field}.<key>`.
+ */
+export function compileTpeOptions(user: unknown = {}, field = 'tpe'): Readonly<TpeOptions> {
+  if (user === null || typeof user !== 'object' || Array.isArray(user)) {
+    throw new ConfigError(expected('a mapping of TPE options', user), { field });
+  }
+  const names = new Map(Object.keys(DEFAULT_TPE_OPTIONS).map((k) => [snakeCase(k), k]));
+  const options: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(user)) {
+    const name = names.get(key);
+    if (name === undefined) throw new ConfigError(`unknown TPE option '${key}' (allowed: ${[...names.keys()].join(', ')})`, { field: `${field}.${key}` });
+    options[name] = value;
+  }
+  return checkTpeOptions(options as Partial<TpeOptions>, field);
+}
+
+/** Defaults plus `options` (code's camelCase names), each checked; errors name the option as a sweep file spells it. */
+export function checkTpeOptions(options: Partial<TpeOptions> = {}, field = 'tpe'): Readonly<TpeOptions> {
+  const allowed = Object.keys(DEFAULT_TPE_OPTIONS);
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) throw new ConfigError(`unknown TPE option '${key}' (allowed: ${allowed.join(', ')})`, { field: `${field}.${key}` });
+  }
+  const u = options as Record<string, unknown>;
+  const at = (key: string): { field: string } => ({ field: `${field}.${snakeCase(key)}` });
+  const int = (key: keyof TpeOptions, min: number): number => {
+    const v = u[key] ?? DEFAULT_TPE_OPTIONS[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new ConfigError(expected(`an integer >= ${min}`, v), at(key));
+    return v;
+  };
+  const bool = (key: keyof TpeOptions): boolean => {
+    const v = u[key] ?? DEFAULT_TPE_OPTIONS[key];
+    if (typeof v !== 'boolean') throw new ConfigError(expected('true or false', v), at(key));
+    return v;
+  };
+  const oneOf = <T extends string>(key: keyof TpeOptions, values: readonly T[]): T => {
+    const v = u[key] ?? DEFAULT_TPE_OPTIONS[key];
+    if (!(values as readonly unknown[]).includes(v)) throw new ConfigError(`expected one of ${values.join(', ')}, but got ${describe(v)}`, at(key));
+    return v as T;
+  };
+  return Object.freeze({
+    nStartupTrials: int('nStartupTrials', 0),
+    nEiCandidates: int('nEiCandidates', 1),
+    multivariate: bool('multivariate'),
+    constantLiar: bool('constantLiar'),
+    startupCountsRunning: bool('startupCountsRunning'),
+    startupDesign: oneOf('startupDesign', STARTUP_DESIGNS),
+    rejectDuplicates: bool('rejectDuplicates'),
+    failedTrials: oneOf('failedTrials', FAILED_TRIALS),
+  });
+}
+
+function snakeCase(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}

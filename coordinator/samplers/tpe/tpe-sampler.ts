@@ -1,0 +1,281 @@
+import { ConfigError, expected } from '../../../core/errors.js';
+import { paramsKey, type ParamValue, type Params } from '../../../core/params.js';
+import { Rng } from '../../../core/rng.js';
+import { cardinality, type ParamDef, type SearchSpace } from '../../space/search-space.js';
+import { gridPoints } from '../grid.js';
+import { sampleParam } from '../random.js';
+import type { Sampler, TrialView } from '../sampler.js';
+import { decodeParams, encodeHistory, encodeParams } from './encoding.js';
+import { fromUnit, latinHypercube } from './latin-hypercube.js';
+import { logPdfMixture, sampleMixture, type Mixture } from './mixture.js';
+import { buildParzenEstimator, defaultWeights } from './parzen-estimator.js';
+import { checkTpeOptions, type TpeOptions } from './options.js';
+import { gamma, splitTrials } from './split.js';
+
+/** Largest discrete space enumerated when every candidate was a duplicate (scored in chunks). */
+const ENUMERATION_LIMIT = 1 << 17;
+/** Extra candidate rounds before enumerating, when every candidate was a duplicate. */
+const DEDUP_ROUNDS = 4;
+/** Random redraws of a duplicate startup point before enumerating. */
+const STARTUP_RETRIES = 64;
+const SCORE_CHUNK = 1024;
+
+/**
+ * Tree-structured Parzen Estimator with Optuna v5's semantics (docs/tpe.md):
+ * random startup, then a good/bad split of the history, a Parzen estimator
+ * for each group, candidates drawn from the good one, and the candidate with
+ * the largest log l(x) - log g(x) suggested.
+ *
+ * A pure function of (seed, space, history, trial number), like the other
+ * samplers: every suggestion draws from its own stream `tpe:<seed>:<trial>`,
+ * and nothing is remembered between calls, so a resumed sweep asks what the
+ * killed one would have, and a bad history leaves nothing behind.
+ */
+export class TpeSampler implements Sampler {
+  readonly name = 'tpe';
+  readonly options: Readonly<TpeOptions>;
+
+  /** `options`: any of TpeOptions (defaults: Optuna's); checked here, a ConfigError names the bad one. */
+  constructor(
+    private readonly seed: number,
+    options: Partial<TpeOptions> = {},
+  ) {
+    this.options = checkTpeOptions(options);
+  }
+
+  suggest(space: SearchSpace, history: readonly TrialView[], trialNumber: number): Params | null {
+    if (!Number.isInteger(trialNumber) || trialNumber < 0) throw new ConfigError(expected('a trial number >= 0', trialNumber), { field: 'trialNumber' });
+    // Validates everything before anything is computed; the encoding is reused below.
+    const encoded = encodeHistory(space, history);
+    // As Optuna: the trial being asked for is not part of its own history.
+    const others = history.filter((t) => t.number !== trialNumber);
+    const seen = this.options.rejectDuplicates && isDiscrete(space) ? new Set(others.map((t) => paramsKey(t.params))) : undefined;
+    const rng = new Rng(`tpe:${this.seed}:${trialNumber}`);
+    if (this.startupCount(others) < this.options.nStartupTrials) return this.startup(space, trialNumber, rng, seen);
+    return this.sampleTpe(space, history, encoded, trialNumber, rng, seen);
+  }
+
+  /** k suggestions for trials first .. first + k - 1, each seeing the ones before it as RUNNING. */
+  suggestBatch(space: SearchSpace, history: readonly TrialView[], firstTrialNumber: number, k: number): Params[] {
+    if (!Number.isInteger(k) || k < 0) throw new ConfigError(expected('a batch size >= 0', k), { field: 'k' });
+    const grown = [...history];
+    const out: Params[] = [];
+    for (let i = 0; i < k; i++) {
+      const number = firstTrialNumber + i;
+      const params = this.suggest(space, grown, number);
+      if (params === null) break;
+      out.push(params);
+      grown.push({ number, state: 'RUNNING', params });
+    }
+    return out;
+  }
+
+  capacity(space: SearchSpace): number {
+    if (!this.options.rejectDuplicates || !isDiscrete(space)) return Number.POSITIVE_INFINITY;
+    return space.params.reduce((n, [, def]) => n * cardinality(def), 1);
+  }
+
+  /** Trials that count toward the startup phase. */
+  private startupCount(trials: readonly TrialView[]): number {
+    let n = 0;
+    for (const t of trials) {
+      if (t.state === 'COMPLETE' || t.state === 'PRUNED') n++;
+      else if (t.state === 'FAIL' && this.options.failedTrials === 'penalise') n++;
+      else if (t.state === 'RUNNING' && this.options.startupCountsRunning) n++;
+    }
+    return n;
+  }
+
+  private startup(space: SearchSpace, trialNumber: number, rng: Rng, seen: Set<string> | undefined): Params | null {
+    const first =
+      this.options.startupDesign === 'latin-hypercube' && trialNumber < this.options.nStartupTrials
+        ? this.designPoint(space, trialNumber)
+        : randomPoint(space, rng.derive('startup'));
+    if (seen === undefined || !seen.has(paramsKey(first))) return first;
+    for (let i = 0; i < STARTUP_RETRIES; i++) {
+      const p = randomPoint(space, rng.derive(`startup:retry:${i}`));
+      if (!seen.has(paramsKey(p))) return p;
+    }
+    const unseen = unseenPoints(space, seen);
+    if (unseen === undefined) return null;
+    return unseen.length === 0 ? null : rng.derive('startup:unseen').pick(unseen);
+  }
+
+  /** Point `i` of the study's one Latin hypercube (a function of the seed alone, so every trial sees the same design). */
+  private designPoint(space: SearchSpace, i: number): Params {
+    const design = latinHypercube(this.options.nStartupTrials, space.params.length, new Rng(`tpe:${this.seed}:latin-hypercube`));
+    const u = design[i]!;
+    const out: Record<string, ParamValue> = {};
+    space.params.forEach(([name, def], d) => (out[name] = fromUnit(def, u[d]!)));
+    return out;
+  }
+
+  private sampleTpe(
+    space: SearchSpace,
+    history: readonly TrialView[],
+    encoded: readonly Float64Array[],
+    trialNumber: number,
+    rng: Rng,
+    seen: Set<string> | undefined,
+  ): Params | null {
+    const { constantLiar, failedTrials } = this.options;
+    const used = history.filter(
+      (t) =>
+        t.number !== trialNumber &&
+        (t.state === 'COMPLETE' || t.state === 'PRUNED' || (t.state === 'RUNNING' && constantLiar) || (t.state === 'FAIL' && failedTrials === 'penalise')),
+    );
+    // gamma counts finished trials; running ones only weigh down the bad group.
+    const finished = used.filter((t) => t.state !== 'RUNNING').length;
+    const { below, above } = splitTrials(used, gamma(finished));
+    // Trial numbers are unique (encodeHistory checked): the row of each, by number.
+    const rowOf = new Map<number, number>();
+    history.forEach((t, i) => rowOf.set(t.number, i));
+    const rows = (group: readonly TrialView[]): Int32Array => {
+      const out = new Int32Array(group.length);
+      for (let i = 0; i < group.length; i++) out[i] = rowOf.get(group[i]!.number)!;
+      return out;
+    };
+    const model = new Acquisition(space, encoded, rows(below), rows(above), this.options.multivariate);
+
+    const candidates = model.candidates(rng.derive('candidates'), this.options.nEiCandidates);
+    const best = candidates[0]!;
+    if (seen === undefined || !seen.has(paramsKey(decodeParams(space, best.x)))) return decodeParams(space, best.x);
+
+    // Exact-duplicate rejection: the best unseen candidate, then fresh rounds, then the best unseen point of the space.
+    for (let round = 0; round <= DEDUP_ROUNDS; round++) {
+      const pool = round === 0 ? candidates : model.candidates(rng.derive(`dedup:${round}`), this.options.nEiCandidates);
+      for (const c of pool) {
+        const p = decodeParams(space, c.x);
+        if (!seen.has(paramsKey(p))) return p;
+      }
+    }
+    const unseen = unseenPoints(space, seen);
+    if (unseen === undefined) {
+      for (let i = 0; i < STARTUP_RETRIES * 16; i++) {
+        const p = randomPoint(space, rng.derive(`unseen:${i}`));
+        if (!seen.has(paramsKey(p))) return p;
+      }
+      return null;
+    }
+    if (unseen.length === 0) return null;
+    const scores = model.score(unseen.map((p) => encodeParams(space, p)));
+    let arg = 0;
+    for (let i = 1; i < scores.length; i++) if (scores[i]! > scores[arg]!) arg = i;
+    return unseen[arg]!;
+  }
+}
+
+interface Candidate {
+  /** Encoded configuration, one number per parameter. */
+  readonly x: Float64Array;
+  readonly score: number;
+}
+
+/**
+ * The two densities of one suggestion and the acquisition log l(x) - log g(x).
+ * Multivariate: one group holding every parameter (a product kernel per
+ * trial). Univariate: one group per parameter, each drawn and maximised on
+ * its own, as Optuna's independent sampling.
+ */
+class Acquisition {
+  private readonly groups: ReadonlyArray<{ dims: number[]; good: Mixture; bad: Mixture; label: string }>;
+
+  constructor(space: SearchSpace, encoded: readonly Float64Array[], below: Int32Array, above: Int32Array, multivariate: boolean) {
+    const defs = space.params.map(([, def]) => def);
+    // Each group's observations, gathered from the encoded history by row.
+    const gather = (rows: Int32Array): Float64Array[] =>
+      encoded.map((column) => {
+        const out = new Float64Array(rows.length);
+        for (let i = 0; i < rows.length; i++) out[i] = column[rows[i]!]!;
+        return out;
+      });
+    const colsBelow = gather(below);
+    const colsAbove = gather(above);
+    const wBelow = defaultWeights(below.length);
+    const wAbove = defaultWeights(above.length);
+    const build = (dims: number[], cols: Float64Array[], w: Float64Array): Mixture =>
+      buildParzenEstimator(
+        dims.map((d) => defs[d] as ParamDef),
+        dims.map((d) => cols[d]!),
+        w,
+      );
+    const groupDims = multivariate ? [defs.map((_, d) => d)] : defs.map((_, d) => [d]);
+    this.groups = groupDims.map((dims) => ({
+      dims,
+      good: build(dims, colsBelow, wBelow),
+      bad: build(dims, colsAbove, wAbove),
+      label: dims.map((d) => space.params[d]![0]).join(','),
+    }));
+  }
+
+  /**
+   * n candidates drawn from l(x), best first (ties: the earlier draw, as
+   * numpy's argmax). Univariate: candidate i joins each parameter's i-th
+   * draw, except that the first is every parameter's own argmax (Optuna's
+   * suggestion); the rest are ordered by their summed ratio.
+   */
+  candidates(rng: Rng, n: number): Candidate[] {
+    const d = this.groups.reduce((k, g) => k + g.dims.length, 0);
+    const xs = Array.from({ length: n }, () => new Float64Array(d));
+    const total = new Float64Array(n);
+    const argmaxes: Array<{ dims: number[]; column: Float64Array[]; at: number }> = [];
+    for (const g of this.groups) {
+      const columns = sampleMixture(g.good, this.groups.length === 1 ? rng : rng.derive(g.label), n);
+      const ratio = this.ratio(g, columns);
+      let at = 0;
+      for (let i = 0; i < n; i++) {
+        total[i] += ratio[i]!;
+        if (ratio[i]! > ratio[at]!) at = i;
+        g.dims.forEach((dim, j) => (xs[i]![dim] = columns[j]![i]!));
+      }
+      argmaxes.push({ dims: g.dims, column: columns, at });
+    }
+    const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => total[j]! - total[i]! || i - j);
+    const out = order.map((i) => ({ x: xs[i]!, score: total[i]! }));
+    if (this.groups.length > 1) {
+      const best = new Float64Array(d);
+      for (const a of argmaxes) a.dims.forEach((dim, j) => (best[dim] = a.column[j]![a.at]!));
+      out.unshift({ x: best, score: this.score([best])[0]! });
+    }
+    return out;
+  }
+
+  /** The acquisition at given encoded points (summed over groups), in chunks to bound memory. */
+  score(points: readonly Float64Array[]): Float64Array {
+    const out = new Float64Array(points.length);
+    for (let start = 0; start < points.length; start += SCORE_CHUNK) {
+      const chunk = points.slice(start, start + SCORE_CHUNK);
+      for (const g of this.groups) {
+        const columns = g.dims.map((dim) => Float64Array.from(chunk, (p) => p[dim]!));
+        const ratio = this.ratio(g, columns);
+        for (let i = 0; i < chunk.length; i++) out[start + i] += ratio[i]!;
+      }
+    }
+    return out;
+  }
+
+  private ratio(g: { good: Mixture; bad: Mixture }, columns: readonly Float64Array[]): Float64Array {
+    const l = logPdfMixture(g.good, columns);
+    const b = logPdfMixture(g.bad, columns);
+    for (let i = 0; i < l.length; i++) l[i] = l[i]! - b[i]!;
+    return l;
+  }
+}
+
+/** Only ints, stepped floats and categoricals: a space where exact repeats can happen. */
+function isDiscrete(space: SearchSpace): boolean {
+  return space.params.every(([, def]) => Number.isFinite(cardinality(def)));
+}
+
+function randomPoint(space: SearchSpace, rng: Rng): Params {
+  const out: Record<string, ParamValue> = {};
+  for (const [name, def] of space.params) out[name] = sampleParam(def, rng.derive(name));
+  return out;
+}
+
+/** Every point of a discrete space not in `seen`, or undefined when the space is too large to list. */
+function unseenPoints(space: SearchSpace, seen: Set<string>): Params[] | undefined {
+  const size = space.params.reduce((n, [, def]) => n * cardinality(def), 1);
+  if (size > ENUMERATION_LIMIT) return undefined;
+  return gridPoints(space).filter((p) => !seen.has(paramsKey(p)));
+}
