@@ -5,6 +5,7 @@ import { ConfigError, describe, expected } from '../../core/errors.js';
 import { checkSetting, modelSpec, type ModelSpec } from '../../core/model-specs.js';
 import type { ParamValue } from '../../core/params.js';
 import { PAPER_SEEDS } from '../../core/runs.js';
+import { compilePruner } from '../pruners/index.js';
 import { createSampler, SAMPLER_NAMES } from '../samplers/index.js';
 import { BUILTIN_SPACES } from '../space/builtin-spaces.js';
 import { parseSpace, YamlContext } from '../space/parse-space.js';
@@ -20,6 +21,7 @@ import type { StudyConfig, SweepConfig } from './sweep-config.js';
  *   model: bulk-mlp
  *   sampler: random          # random | grid | tpe
  *   sampler_options: {}      # tpe only: n_startup_trials, multivariate, ... (docs/tpe.md)
+ *   pruner: {name: seeds}    # median | successive-halving | seeds, with options; default none
  *   seed: 0                  # sampler seed
  *   trials: 8                # per study (grid: default = whole grid)
  *   seeds: [42, 50, 60, 70, 80, 124]
@@ -40,8 +42,8 @@ export function loadSweepFile(file: string): SweepConfig {
   return parseSweep(source, file, dirname(resolve(file)));
 }
 
-const TOP_KEYS = ['name', 'model', 'sampler', 'sampler_options', 'seed', 'trials', 'seeds', 'space', 'fixed', 'trainers', 'studies'];
-const STUDY_KEYS = ['name', 'dataset', 'model', 'sampler', 'sampler_options', 'seed', 'trials', 'seeds', 'space', 'fixed'];
+const TOP_KEYS = ['name', 'model', 'sampler', 'sampler_options', 'pruner', 'seed', 'trials', 'seeds', 'space', 'fixed', 'trainers', 'studies'];
+const STUDY_KEYS = ['name', 'dataset', 'model', 'sampler', 'sampler_options', 'pruner', 'seed', 'trials', 'seeds', 'space', 'fixed'];
 const DEFAULT_TRIALS = 20;
 
 export function parseSweep(source: string, file: string, baseDir: string): SweepConfig {
@@ -121,9 +123,7 @@ function parseStudy(node: Node, root: YAMLMap, ctx: YamlContext, field: string, 
   try {
     created = createSampler(sampler, samplerSeed, samplerOptions, optionsAt.field);
   } catch (err) {
-    const field = (err as { place?: { field?: string } }).place?.field ?? optionsAt.field;
-    const at = isMap(optionsAt.node) ? ((optionsAt.node.get(field.split('.').at(-1)!, true) as Node | undefined) ?? optionsAt.node) : optionsAt.node;
-    throw ctx.error((err as Error).message.replace(/^field '[^']*': /, ''), at ?? samplerAt.node, field);
+    throw placeInMapping(err, ctx, optionsAt.node ?? samplerAt.node, optionsAt.field);
   }
   let capacity: number;
   try {
@@ -140,7 +140,27 @@ function parseStudy(node: Node, root: YAMLMap, ctx: YamlContext, field: string, 
   const seeds = seedsAt.node === undefined ? [...PAPER_SEEDS] : parseSeeds(seedsAt.node, ctx, seedsAt.field);
   const study: StudyConfig = { name: studyName, dataset: datasetPath, model: spec.name, space, fixed, trials, seeds, sampler, samplerSeed };
   if (samplerOptions !== undefined) study.samplerOptions = samplerOptions;
+  const prunerAt = pick('pruner');
+  if (prunerAt.node !== undefined && !(isScalar(prunerAt.node) && prunerAt.node.value === 'none')) {
+    try {
+      study.pruner = compilePruner(ctx.js(prunerAt.node), prunerAt.field);
+    } catch (err) {
+      throw placeInMapping(err, ctx, prunerAt.node, prunerAt.field);
+    }
+  }
   return study;
+}
+
+/**
+ * An option checker's error (which names `field.key` but knows no lines),
+ * placed at the line of that key inside `node`.
+ */
+function placeInMapping(err: unknown, ctx: YamlContext, node: Node | undefined, field: string): Error {
+  if (!(err instanceof ConfigError)) return err as Error;
+  const errField = err.place.field ?? field;
+  const key = errField.split('.').at(-1)!;
+  const at = isMap(node) ? ((node.get(key, true) as Node | undefined) ?? node) : node;
+  return ctx.error(err.message.replace(/^field '[^']*': /, ''), at, errField);
 }
 
 /** Without a `space`, the built-in space named after the model. */

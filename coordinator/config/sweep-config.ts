@@ -1,4 +1,5 @@
 import type { Params } from '../../core/params.js';
+import type { PrunerConfig } from '../pruners/index.js';
 import type { SearchSpace } from '../space/search-space.js';
 
 /** One dataset x one model x one space x one objective, fully resolved. */
@@ -18,6 +19,8 @@ export interface StudyConfig {
   samplerSeed: number;
   /** The sampler's own options as the sweep file gives them (TPE: docs/tpe.md); checked when the file is read. */
   samplerOptions?: Record<string, unknown>;
+  /** Stops hopeless trials early (docs/sweep-file.md); none when absent. */
+  pruner?: PrunerConfig;
 }
 
 /** A sweep as the coordinator runs it: every default applied, every path absolute. */

@@ -16,6 +16,7 @@ export type JournalRecord =
   | SweepCreated
   | TrialAsked
   | RunStarted
+  | RunProgressed
   | RunFinished
   | RunFailed
   | TrialFinished
@@ -47,6 +48,17 @@ export interface RunStarted {
   seed: number;
   trainer: string;
   attempt: number;
+}
+
+/** A run's cell AUC after an epoch, recorded when a pruner acts on it. */
+export interface RunProgressed {
+  op: 'run_progress';
+  t: number;
+  study: string;
+  trial: number;
+  seed: number;
+  epoch: number;
+  auc: number;
 }
 
 export interface RunFinished {

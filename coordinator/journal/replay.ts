@@ -57,6 +57,16 @@ export function applyRecord(state: SweepState, record: JournalRecord, where: { f
       // Informational (which trainer, which attempt): an unfinished run is re-dispatched on resume anyway.
       trialOf(state, record.study, record.trial, where);
       return;
+    case 'run_progress': {
+      const trial = trialOf(state, record.study, record.trial, where);
+      if (trial.state !== 'RUNNING') return;
+      trial.progress ??= new Map();
+      let epochs = trial.progress.get(record.seed);
+      if (epochs === undefined) trial.progress.set(record.seed, (epochs = []));
+      // A re-dispatched run reports its epochs again: the latest report stands.
+      epochs[record.epoch - 1] = record.auc;
+      return;
+    }
     case 'run_finished':
     case 'run_failed': {
       const trial = trialOf(state, record.study, record.trial, where);

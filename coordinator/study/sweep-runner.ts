@@ -7,6 +7,7 @@ import type { Dispatcher, DispatchOutcome } from '../dispatch/dispatcher.js';
 import type { JournalBackend } from '../journal/backend.js';
 import type { JournalRecord } from '../journal/records.js';
 import { applyRecord, trialVerdict } from '../journal/replay.js';
+import { createPruner, type Pruner, type PruneEvent } from '../pruners/index.js';
 import type { Sampler, TrialView } from '../samplers/sampler.js';
 import type { StudyConfig } from '../config/sweep-config.js';
 import type { Study, SweepState, Trial } from './sweep-state.js';
@@ -42,7 +43,18 @@ export class SweepRunner {
   private readonly queue: PendingRun[] = [];
   private readonly exhausted = new Set<string>();
   private readonly cancel = new AbortController();
+  /** Each run in flight can be stopped on its own (its trial was pruned). */
+  private readonly running = new Map<string, { run: PendingRun; stop: AbortController }>();
+  private readonly pruners = new Map<string, Pruner | undefined>();
+  /**
+   * Trials whose verdict is being recorded. The verdict reaches the state only
+   * after its journal append; in between, other runs' events must already see
+   * the trial as closed, or it would be judged twice.
+   */
+  private readonly closing = new Set<Trial>();
   private inFlight = 0;
+  /** Journal work started by progress events (pruning): the loop does not settle while any is pending. */
+  private pending = 0;
   private nextStudy = 0;
   private fatal: Error | undefined;
   private settle: (() => void) | undefined;
@@ -162,6 +174,7 @@ export class SweepRunner {
   private start(run: PendingRun): void {
     this.inFlight++;
     const { study, trial, seed } = run;
+    const pruner = this.prunerOf(study);
     const spec: RunSpec = {
       runId: runId({ study: study.config.name, trial: trial.number, seed }),
       study: study.config.name,
@@ -170,26 +183,44 @@ export class SweepRunner {
       model: study.config.model,
       params: toWireParams({ ...study.config.fixed, ...trial.params }),
       dataset: study.config.dataset,
-      reportEpochMetrics: false,
+      reportEpochMetrics: pruner?.needsEpochMetrics ?? false,
       interpret: false,
     };
     const base = { study: spec.study, trial: spec.trial, seed };
+    const stop = new AbortController();
+    const onSweepStop = (): void => stop.abort();
+    this.cancel.signal.addEventListener('abort', onSweepStop, { once: true });
+    this.running.set(spec.runId, { run, stop });
     this.opts.dispatcher
       .run(spec, {
-        signal: this.cancel.signal,
+        signal: stop.signal,
         onStart: (trainer, attempt) => {
           this.record({ op: 'run_started', t: this.now(), ...base, trainer, attempt }).catch((err: Error) => this.fail(err));
         },
-        onProgress: (progress) => this.opts.onProgress?.(run, progress),
+        onProgress: (progress) => {
+          this.opts.onProgress?.(run, progress);
+          if (pruner?.needsEpochMetrics && progress.auc !== undefined) {
+            this.pending++;
+            this.progressed(run, base, progress.epoch, progress.auc)
+              .catch((err: Error) => this.fail(err))
+              .finally(() => {
+                this.pending--;
+                this.wakeIfIdle();
+              });
+          }
+        },
       })
       .then((outcome) => this.finishRun(run, base, outcome))
       .catch((err: Error) => {
         if (!(err instanceof InterruptedError)) return this.fail(err);
         // An interrupted run is not an outcome: it stays unfinished and a resume re-dispatches it.
-        // Interrupted without a stop (should not happen): run it again now rather than lose it.
-        if (!this.cancel.signal.aborted) this.queue.unshift(run);
+        // A pruned trial's runs are meant to stop; any other interruption without a stop
+        // (should not happen) is run again now rather than lost.
+        if (!this.cancel.signal.aborted && this.isOpen(run.trial)) this.queue.unshift(run);
       })
       .finally(() => {
+        this.running.delete(spec.runId);
+        this.cancel.signal.removeEventListener('abort', onSweepStop);
         this.inFlight--;
         void this.fill();
       });
@@ -199,14 +230,46 @@ export class SweepRunner {
     // After a journal failure nothing more can be recorded; after any other
     // fatal error a finished run is still worth keeping (a resume skips it).
     if (this.fatal instanceof JournalError) return;
+    // A run that finished just as its trial was pruned: the trial is judged already.
+    if (!this.isOpen(run.trial)) return;
     if (outcome.result !== undefined) await this.record({ op: 'run_finished', t: this.now(), ...base, result: outcome.result });
     else await this.record({ op: 'run_failed', t: this.now(), ...base, failure: outcome.failure });
-    await this.finishIfJudged(run.study, run.trial);
+    if (!(await this.finishIfJudged(run.study, run.trial)) && outcome.result !== undefined) {
+      await this.consultPruner(run, { kind: 'run', seed: run.seed });
+    }
+  }
+
+  private async progressed(run: PendingRun, base: { study: string; trial: number; seed: number }, epoch: number, auc: number): Promise<void> {
+    if (!this.isOpen(run.trial) || this.fatal !== undefined) return;
+    await this.record({ op: 'run_progress', t: this.now(), ...base, epoch, auc });
+    await this.consultPruner(run, { kind: 'epoch', seed: run.seed, epoch });
+  }
+
+  /** Asks the study's pruner about `run`'s trial; a verdict stops the trial's queued and running runs. */
+  private async consultPruner(run: PendingRun, event: PruneEvent): Promise<void> {
+    const { study, trial } = run;
+    const reason = this.isOpen(trial) ? this.prunerOf(study)?.judge(study, trial, event) : undefined;
+    if (reason === undefined) return;
+    this.closing.add(trial);
+    await this.record({ op: 'trial_finished', t: this.now(), study: study.config.name, trial: trial.number, state: 'PRUNED', reason });
+    for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i]!.trial === trial) this.queue.splice(i, 1);
+    for (const { run: r, stop } of this.running.values()) if (r.trial === trial) stop.abort();
+  }
+
+  private isOpen(trial: Trial): boolean {
+    return trial.state === 'RUNNING' && !this.closing.has(trial);
+  }
+
+  private prunerOf(study: Study): Pruner | undefined {
+    const name = study.config.name;
+    if (!this.pruners.has(name)) this.pruners.set(name, study.config.pruner === undefined ? undefined : createPruner(study.config.pruner));
+    return this.pruners.get(name);
   }
 
   private async finishIfJudged(study: Study, trial: Trial): Promise<boolean> {
-    const verdict = trialVerdict(trial, study.config.seeds);
+    const verdict = this.isOpen(trial) ? trialVerdict(trial, study.config.seeds) : undefined;
     if (verdict === undefined) return false;
+    this.closing.add(trial);
     await this.record({
       op: 'trial_finished',
       t: this.now(),
@@ -232,7 +295,7 @@ export class SweepRunner {
   }
 
   private wakeIfIdle(): void {
-    if (this.inFlight > 0 || this.asking) return;
+    if (this.inFlight > 0 || this.pending > 0 || this.asking) return;
     if (this.stopping() || this.queue.length === 0) {
       // Nothing running and nothing startable: either stopped, or every budget is spent.
       const settle = this.settle;
@@ -249,5 +312,25 @@ export class SweepRunner {
 function viewOf(trial: Trial): TrialView {
   const view: TrialView = { number: trial.number, state: trial.state, params: trial.params };
   if (trial.state === 'COMPLETE' && trial.auc !== undefined) view.value = trial.auc.mean;
+  if (trial.state === 'PRUNED') view.intermediate = intermediateOf(trial);
   return view;
+}
+
+/**
+ * A pruned trial's intermediate values, for samplers that rank pruned trials
+ * (TPE): per epoch, the mean cell AUC over the seeds that reached it; without
+ * epoch reports (the seed pruner), one step: the mean over its finished seeds.
+ */
+function intermediateOf(trial: Trial): number[] {
+  if (trial.progress !== undefined && trial.progress.size > 0) {
+    const epochs = Math.max(...[...trial.progress.values()].map((e) => e.length));
+    const out: number[] = [];
+    for (let e = 0; e < epochs; e++) {
+      const values = [...trial.progress.values()].flatMap((v) => (v[e] === undefined ? [] : [v[e] as number]));
+      if (values.length === 0) break;
+      out.push(values.reduce((a, b) => a + b, 0) / values.length);
+    }
+    return out;
+  }
+  return trial.auc === undefined ? [] : [trial.auc.mean];
 }

@@ -19,6 +19,8 @@ export interface Trial {
   /** Finished runs by seed. A result that arrives twice is kept once. */
   runs: Map<number, RunOutcome>;
   reason?: string;
+  /** Cell AUC after each epoch (index = epoch - 1) by seed, when the study's pruner asks for it. */
+  progress?: Map<number, number[]>;
   auc?: MetricSummary;
   aupr?: MetricSummary;
 }

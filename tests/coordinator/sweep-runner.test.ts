@@ -27,6 +27,9 @@ class ScriptedDispatcher implements Dispatcher {
   crash: Error | undefined;
   /** Runs that reject once with InterruptedError although nobody stopped the sweep. */
   readonly interruptOnce = new Set<string>();
+  /** When set, runs report this many epochs of cell AUC (rising towards the final AUC) before finishing. */
+  epochs = 0;
+  readonly progressed: string[] = [];
   inFlight = 0;
   peak = 0;
   constructor(readonly capacity: number) {}
@@ -60,6 +63,15 @@ class ScriptedDispatcher implements Dispatcher {
     if (spec.seed === this.failSeed) return { failure: { reason: 'planted failure', code: 'non_finite_loss', epoch: 1, backend: 'fake', trainerId: 'fake' } };
     const p = fromWireParams(spec.params);
     const auc = 0.5 + 0.05 * (p.depth as number) + 0.001 * spec.seed;
+    for (let epoch = 1; epoch <= this.epochs; epoch++) {
+      if (hooks.signal.aborted) throw new InterruptedError('stopped at an epoch boundary');
+      assert.equal(spec.reportEpochMetrics, true, 'an epoch pruner asks for epoch metrics');
+      hooks.onProgress({ epoch, epochs: this.epochs, losses: {}, elapsedSeconds: 0, auc: auc - 0.1 / epoch });
+      this.progressed.push(`${spec.runId}@${epoch}`);
+      // An epoch takes longer than a journal append, as real training does, so a verdict can land mid-run.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    if (hooks.signal.aborted) throw new InterruptedError('stopped at an epoch boundary');
     return { result: { auc, aupr: auc - 0.1, backend: 'fake', trainSeconds: 0, loadSeconds: 0, epochs: 1, finalLosses: {}, bulkSamples: 1, cells: 1, genes: 1, trainerId: 'fake' } };
   }
   async close(): Promise<void> {}
@@ -235,5 +247,58 @@ test('the pool is filled to its capacity and never beyond', async () => {
   assert.equal(await done, 'complete');
   assert.ok(sawFull, 'four runs in flight at some point');
   assert.equal(dispatcher.peak, 4);
+  await journal.close();
+});
+
+test('the seed pruner stops a trial whose first five seeds all lose to the best trial; its sixth seed never trains', async () => {
+  const cfg = config(6, [1, 2, 3, 4, 5, 6]);
+  // One study, depth fixed per trial by the sampler; the pruner needs a complete best trial first.
+  cfg.studies = [{ ...cfg.studies[0]!, pruner: { name: 'seeds', options: { alpha: 0.05, min_seeds: 5 } } }];
+  const { journal, path } = await newSweep(cfg);
+  const dispatcher = new ScriptedDispatcher(1);
+  const { state, runner: r } = runner(journal, await journal.read(), dispatcher);
+  assert.equal(await r.run(new AbortController().signal), 'complete');
+  const trials = state.studies.get('a')!.trials;
+  const best = Math.max(...trials.filter((t) => t.state === 'COMPLETE').map((t) => t.params.depth as number));
+  const pruned = trials.filter((t) => t.state === 'PRUNED');
+  assert.ok(pruned.length > 0, `some trial was pruned: ${trials.map((t) => `${t.number}:${t.params.depth}:${t.state}`).join(' ')}`);
+  for (const t of pruned) {
+    assert.ok((t.params.depth as number) < best);
+    assert.match(t.reason!, /^seed pruner: on seeds 1, 2, 3, 4, 5 worse than trial #\d+ \(Wilcoxon signed-rank, one-sided p = 0\.0313 < 0\.05\)$/);
+    assert.equal(t.runs.size, 5);
+    assert.ok(!dispatcher.calls.includes(`a/${t.number}/6`), 'the sixth seed was never dispatched');
+  }
+  await journal.close();
+  // The journal replays to the same verdicts.
+  const replayed = replay((await (async () => { const j = await FileJournal.open(path, { create: false }); const rs = await j.read(); await j.close(); return rs; })()));
+  assert.deepEqual(replayed.studies.get('a')!.trials.map((t) => t.state), trials.map((t) => t.state));
+});
+
+test('an epoch pruner stops a trial mid-run: its running runs are cancelled and not redone, its queued ones dropped', async () => {
+  const cfg = config(8, [1, 2]);
+  cfg.studies = [{ ...cfg.studies[0]!, pruner: { name: 'median', options: { startup_trials: 1, warmup_epochs: 1, interval_epochs: 1 } } }];
+  const { journal } = await newSweep(cfg);
+  const dispatcher = new ScriptedDispatcher(2);
+  dispatcher.epochs = 4;
+  const { state, runner: r } = runner(journal, await journal.read(), dispatcher);
+  assert.equal(await r.run(new AbortController().signal), 'complete');
+  const trials = state.studies.get('a')!.trials;
+  const pruned = trials.filter((t) => t.state === 'PRUNED');
+  assert.ok(pruned.length > 0, trials.map((t) => `${t.params.depth}:${t.state}`).join(' '));
+  const records = await journal.read();
+  assert.ok(records.some((rec) => rec.op === 'run_progress'), 'epoch AUCs are journaled');
+  let stoppedEarly = 0;
+  for (const t of pruned) {
+    assert.match(t.reason!, /^median pruner: seed \d at epoch [234] has cell AUC/);
+    const verdict = records.findIndex((rec) => rec.op === 'trial_finished' && rec.trial === t.number);
+    const after = records.slice(verdict + 1).filter((rec) => 'trial' in rec && rec.trial === t.number);
+    assert.deepEqual(after, [], `nothing of pruned trial ${t.number} is recorded or started after its verdict`);
+    const calls = dispatcher.calls.filter((c) => c.startsWith(`a/${t.number}/`));
+    assert.equal(calls.length, new Set(calls).size, 'no run of a pruned trial is redone');
+    const epochsRun = dispatcher.progressed.filter((p) => p.startsWith(`a/${t.number}/`)).length;
+    if (epochsRun < 2 * 4) stoppedEarly++;
+  }
+  assert.ok(stoppedEarly > 0, 'pruning saved training epochs');
+  for (const t of trials) assert.notEqual(t.state, 'RUNNING');
   await journal.close();
 });
