@@ -10,6 +10,8 @@ Usage:
   cellsweep datasets synth --shape data1 --out DIR [--genes N] [--seed S]
   cellsweep datasets check DIR                                      load and preprocess a dataset, report it
   cellsweep trainer [--port P] [--host H] [--id ID] [--backend B]  serve the gRPC Trainer service
+  cellsweep ask-tell --state FILE [--space S] [--sampler tpe]       drive a sampler over JSON lines (stdin/stdout)
+  cellsweep ask --state FILE [--n K] | tell --state FILE --trial N --value V   one ask or tell
 
 Backends (--backend or CELLSWEEP_BACKEND): auto (default), tensorflow, wasm, cpu.
 Docs: README.md, docs/sweep-file.md, docs/datasets.md, docs/architecture.md`;
@@ -22,6 +24,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   train: async () => (await import('./commands/train.js')).trainCommand,
   datasets: async () => (await import('./commands/datasets.js')).datasetsCommand,
   trainer: async () => (await import('./commands/trainer.js')).trainerCommand,
+  'ask-tell': async () => (await import('./commands/ask-tell.js')).askTellCommand,
+  ask: async () => (await import('./commands/ask-tell.js')).askCommand,
+  tell: async () => (await import('./commands/ask-tell.js')).tellCommand,
 };
 
 /** Exit codes: 0 done, 1 unexpected failure, 2 bad input (nothing was trained), 130 stopped by Ctrl-C. */

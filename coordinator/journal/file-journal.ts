@@ -15,7 +15,7 @@ import type { JournalRecord } from './records.js';
  * One writer at a time: `<journal>.lock` holds the writer's pid, so a second
  * `--resume` of a running sweep is refused instead of interleaving records.
  */
-export class FileJournal implements JournalBackend {
+export class FileJournal<R extends { op: string } = JournalRecord> implements JournalBackend<R> {
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
   /** Set after a failed append: later appends are refused so nothing lands after a partial record. */
@@ -24,7 +24,7 @@ export class FileJournal implements JournalBackend {
   private constructor(
     readonly path: string,
     private readonly handle: FileHandle,
-    private readonly records: JournalRecord[],
+    private readonly records: R[],
     /** Bytes of complete, acknowledged records: where a failed append is cut back to. */
     private size: number,
     /** What opening repaired, for the CLI to mention. */
@@ -32,7 +32,7 @@ export class FileJournal implements JournalBackend {
   ) {}
 
   /** Opens (creating when `create`) for appending; takes the writer lock; a torn tail is truncated. */
-  static async open(path: string, opts: { create: boolean }): Promise<FileJournal> {
+  static async open<R extends { op: string } = JournalRecord>(path: string, opts: { create: boolean }): Promise<FileJournal<R>> {
     await takeLock(path);
     try {
       let text = '';
@@ -43,7 +43,7 @@ export class FileJournal implements JournalBackend {
           throw new JournalError(`cannot read the journal: ${(err as Error).message}`, { file: path }, { cause: err });
         }
       }
-      const { records, validBytes, repaired } = parseJournal(text, path);
+      const { records, validBytes, repaired } = parseJournal<R>(text, path);
       // O_APPEND: every write lands at the end, whatever else holds the file.
       const handle = await open(path, 'a');
       if (validBytes < Buffer.byteLength(text, 'utf8')) {
@@ -51,19 +51,19 @@ export class FileJournal implements JournalBackend {
         await handle.sync();
       }
       if (text === '') await syncDirectory(dirname(path));
-      return new FileJournal(path, handle, records, validBytes, repaired);
+      return new FileJournal<R>(path, handle, records, validBytes, repaired);
     } catch (err) {
       await releaseLock(path);
       throw err;
     }
   }
 
-  async read(from = 0): Promise<JournalRecord[]> {
+  async read(from = 0): Promise<R[]> {
     await this.queue;
     return this.records.slice(from);
   }
 
-  append(records: readonly JournalRecord[]): Promise<void> {
+  append(records: readonly R[]): Promise<void> {
     if (this.closed) return Promise.reject(new JournalError('the journal is closed', { file: this.path }));
     const bytes = Buffer.from(records.map((r) => JSON.stringify(r) + '\n').join(''), 'utf8');
     const done = this.queue.then(async () => {
@@ -131,8 +131,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
-export function parseJournal(text: string, file: string): { records: JournalRecord[]; validBytes: number; repaired: string | undefined } {
-  const records: JournalRecord[] = [];
+export function parseJournal<R extends { op: string } = JournalRecord>(text: string, file: string): { records: R[]; validBytes: number; repaired: string | undefined } {
+  const records: R[] = [];
   let offset = 0;
   let line = 0;
   while (offset < text.length) {
@@ -140,9 +140,9 @@ export function parseJournal(text: string, file: string): { records: JournalReco
     const end = text.indexOf('\n', offset);
     const isLast = end === -1 || end === text.length - 1;
     const raw = end === -1 ? text.slice(offset) : text.slice(offset, end);
-    let record: JournalRecord | undefined;
+    let record: R | undefined;
     try {
-      record = JSON.parse(raw) as JournalRecord;
+      record = JSON.parse(raw) as R;
     } catch {
       record = undefined;
     }
@@ -153,7 +153,7 @@ export function parseJournal(text: string, file: string): { records: JournalReco
       }
       throw new JournalError('corrupt record (not a complete JSON object); the journal cannot be replayed', { file, line });
     }
-    records.push(record as JournalRecord);
+    records.push(record as R);
     offset = end + 1;
   }
   return { records, validBytes: Buffer.byteLength(text, 'utf8'), repaired: undefined };

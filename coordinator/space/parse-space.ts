@@ -1,4 +1,5 @@
-import { isMap, isScalar, isSeq, type Document, type Node, type YAMLMap } from 'yaml';
+import { readFileSync } from 'node:fs';
+import { isMap, isScalar, isSeq, parseDocument, type Document, type Node, type YAMLMap } from 'yaml';
 import { ConfigError, describe, expected } from '../../core/errors.js';
 import type { ParamValue } from '../../core/params.js';
 import type { ParamDef, SearchSpace } from './search-space.js';
@@ -148,4 +149,33 @@ export class YamlContext {
     if (node === null || node === undefined) return undefined;
     return (node as { toJSON?: () => unknown }).toJSON?.() ?? node;
   }
+}
+
+/**
+ * A search space named on the command line: a built-in space's name, or a
+ * YAML file holding the same mapping a sweep file's `space:` holds (either
+ * at the top, or under a `space:` key).
+ */
+export function loadSpace(nameOrFile: string): SearchSpace {
+  const builtin = BUILTIN_SPACES[nameOrFile];
+  if (builtin !== undefined) return builtin;
+  let source: string;
+  try {
+    source = readFileSync(nameOrFile, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      `expected a built-in space (${Object.keys(BUILTIN_SPACES).join(', ')}) or a readable YAML file: ${(err as Error).message}`,
+      { file: nameOrFile },
+    );
+  }
+  const doc = parseDocument(source, { uniqueKeys: true });
+  const first = doc.errors[0];
+  if (first !== undefined) {
+    const line = first.linePos?.[0]?.line;
+    throw new ConfigError(`malformed YAML: ${(first.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`, line === undefined ? { file: nameOrFile } : { file: nameOrFile, line });
+  }
+  const ctx = new YamlContext(nameOrFile, source, doc);
+  const root = doc.contents as Node | null;
+  const inner = isMap(root) && root.items.length === 1 && isScalar(root.items[0]!.key) && root.items[0]!.key.value === 'space' ? (root.items[0]!.value as Node) : root;
+  return parseSpace(inner, ctx, 'space');
 }
