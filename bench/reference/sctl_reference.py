@@ -23,8 +23,11 @@ Tensors are written in torch's layout and names (state_dict): nn.Linear's
 weight is [out, in]; the TypeScript model stores [in, out] and transposes on load.
 
 Conventions shared with the TypeScript implementation (docs/sctl.md):
-- KL(q(z|x) || N(0, I)) is summed over latent dimensions and averaged over the
-  rows of both batches; the MSE is averaged over genes and over both batches.
+- KL(q(z|x) || N(0, I)) is summed ('sum') or averaged ('mean') over latent
+  dimensions and averaged over the rows of both batches; the MSE is averaged
+  over genes and over both batches.
+- The predictor is trained on the sampled bulk codes z ('z', the default) or
+  on their means ('mu').
 - The encoder's BatchNorm sees the concatenated [bulk; cells] batch; the last
   decoder BatchNorm is one layer per domain.
 - The OT plan is solved in float64 (in torch here, in plain JS there) from the
@@ -145,8 +148,11 @@ def reconstruction_loss(x, x_hat):
     return F.mse_loss(x_hat, x)
 
 
-def kl_divergence(mu, logvar):
-    return (-0.5 * (1 + logvar - mu * mu - torch.exp(logvar))).sum(1).mean()
+def kl_divergence(mu, logvar, reduction="sum"):
+    """Per-row KL to N(0, I), averaged over rows; the per-dimension terms are
+    summed ('sum', eq. 2) or averaged ('mean') over the latent dimensions."""
+    per_entry = -0.5 * (1 + logvar - mu * mu - torch.exp(logvar))
+    return per_entry.sum(1).mean() if reduction == "sum" else per_entry.mean()
 
 
 # ---------------------------------------------------------------- the model
@@ -185,13 +191,14 @@ class SCTL(nn.Module):
         d = self.decoder_out(self.decoder(z))
         x_hat = torch.sigmoid(torch.cat([self.decoder_bn_bulk(d[:nb]), self.decoder_bn_cells(d[nb:])]))
         recon = reconstruction_loss(x, x_hat)
-        kl = kl_divergence(mu, logvar)
+        kl = kl_divergence(mu, logvar, objective["kl_reduction"])
         vae = objective["recon_weight"] * recon + objective["kl_weight"] * kl
         mmd_ = mmd(z[:nb], z[nb:], objective["mmd"])
         cost = gaussian_cost(mu[:nb], sigma[:nb], mu[nb:], sigma[nb:])
         plan = uot_plan(cost.detach().double(), *objective["ot"]).to(cost.dtype)
         ot_ = (cost * plan).sum()
-        logits = self.predictor(mu[:nb]).squeeze(1)
+        code = z if objective["predictor_input"] == "z" else mu
+        logits = self.predictor(code[:nb]).squeeze(1)
         pred = F.binary_cross_entropy_with_logits(logits, yb)
         total = vae + objective["l1"] * ot_ + objective["l2"] * mmd_ + objective["l3"] * pred
         return {"vae": vae, "ot": ot_, "mmd": mmd_, "pred": pred, "recon": recon, "kl": kl, "total": total}
@@ -304,23 +311,26 @@ def vae_fixture():
             "name": name,
             "x": e(x), "x_hat": e(x_hat), "mu": e(mu), "logvar": e(logvar),
             "recon": float(reconstruction_loss(t(x), t(x_hat))), "kl": float(kl_divergence(t(mu), t(logvar))),
+            "kl_mean": float(kl_divergence(t(mu), t(logvar), "mean")),
         })
     return {"cases": cases}
 
 
 STEP_CASES = [
     {
-        "name": "defaults-like: mirror decoder, multi-bandwidth MMD, depth 2",
+        "name": "defaults-like: mirror decoder, multi-bandwidth MMD, depth 2, predictor on z, KL mean",
         "seed": 11, "bulk": 12, "cells": 10, "genes": 30,
         "architecture": {"encoder_hidden": [16], "latent": 4, "decoder": "mirror", "depth": 2},
         "objective": {"l1": 1.0, "l2": 1.0, "l3": 1.0, "recon_weight": 10.0, "kl_weight": 0.5,
+                      "kl_reduction": "mean", "predictor_input": "z",
                       "mmd": ["multi", 5, 2.0], "ot": [0.1, 1.0, 10, 10]},
     },
     {
-        "name": "linear decoder, two encoder layers, single-kernel MMD (sigma 2), other weights and OT constants",
+        "name": "linear decoder, two encoder layers, single-kernel MMD (sigma 2), predictor on mu, KL sum, other weights and OT constants",
         "seed": 12, "bulk": 12, "cells": 10, "genes": 30,
         "architecture": {"encoder_hidden": [20, 12], "latent": 4, "decoder": "linear", "depth": 2},
         "objective": {"l1": 0.5, "l2": 2.0, "l3": 3.0, "recon_weight": 5.0, "kl_weight": 0.25,
+                      "kl_reduction": "sum", "predictor_input": "mu",
                       "mmd": ["single", 2.0], "ot": [0.2, 1.5, 5, 7]},
     },
 ]

@@ -1,4 +1,14 @@
-import { MMD_KERNELS, SAMPLING_STRATEGIES, SCTL_DECODERS, type SamplingStrategy, type SctlDecoder } from '../../../core/model-specs.js';
+import {
+  KL_REDUCTIONS,
+  MMD_KERNELS,
+  SAMPLING_STRATEGIES,
+  SCTL_DECODERS,
+  SCTL_PREDICTOR_INPUTS,
+  type KlReduction,
+  type SamplingStrategy,
+  type SctlDecoder,
+  type SctlPredictorInput,
+} from '../../../core/model-specs.js';
 import { choiceSetting, intSetting, numberSetting, type Settings } from '../settings.js';
 import type { MmdKernel } from './mmd.js';
 import type { UnbalancedOtOptions } from './ot.js';
@@ -22,6 +32,10 @@ export interface SctlObjective {
   l3: number;
   reconWeight: number;
   klWeight: number;
+  /** KL over latent dimensions: averaged or summed (docs/sctl.md). */
+  klReduction: KlReduction;
+  /** What L_pred sees of the bulk rows: the sampled codes z or the means mu. */
+  predictorInput: SctlPredictorInput;
   mmd: MmdKernel;
   ot: UnbalancedOtOptions;
 }
@@ -62,6 +76,8 @@ export function sctlConfig(settings: Settings): SctlConfig {
       l3: numberSetting(settings, 'l3'),
       reconWeight: numberSetting(settings, 'recon_weight'),
       klWeight: numberSetting(settings, 'kl_weight'),
+      klReduction: choiceSetting(settings, 'kl_reduction', KL_REDUCTIONS),
+      predictorInput: choiceSetting(settings, 'predictor_input', SCTL_PREDICTOR_INPUTS),
       mmd,
       ot: {
         eps: numberSetting(settings, 'ot_eps'),

@@ -20,8 +20,8 @@ import { fullTransportPlan } from './plan.js';
 /**
  * SCTL (SCIENCE.md; docs/sctl.md): a VAE shared by bulk and cells, the two
  * latent distributions pulled together by unbalanced OT and MMD, and a
- * drug-response predictor trained on the bulk latent means; a cell's score is
- * sigmoid(predictor(mu_s)).
+ * drug-response predictor trained on the bulk latent codes (z_b, or mu_b); a
+ * cell's score is sigmoid(predictor(mu_s)).
  *
  * Training runs `iterations` steps, each on one bulk batch (the sampling
  * strategy's) and one cell batch. Progress is reported per pass over the

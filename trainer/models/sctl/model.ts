@@ -33,7 +33,7 @@ export const SCTL_LOSS_TERMS = ['vae', 'ot', 'mmd', 'pred', 'recon', 'kl', 'tota
 
 /**
  * SCTL: the shared VAE and the drug-response predictor on the bulk latent
- * means. `losses` is the whole objective of one step; the caller runs it under
+ * codes (z by default, mu optionally). `losses` is the whole objective of one step; the caller runs it under
  * a gradient tape (step.ts) with a training context, or in tests with fixed
  * inputs: there is one code path.
  */
@@ -72,7 +72,7 @@ export class SctlModel {
       const { z, sigma } = reparameterise(encoded, noise);
       const xHat = this.vae.decode(z, nb, ctx);
       const recon = reconstructionLoss(x, xHat);
-      const kl = klDivergence(encoded.mu, encoded.logvar);
+      const kl = klDivergence(encoded.mu, encoded.logvar, o.klReduction);
       const vae = tf.add(tf.mul(recon, o.reconWeight), tf.mul(kl, o.klWeight)) as tf.Scalar;
 
       const bulk = (t: tf.Tensor2D): tf.Tensor2D => tf.slice(t, [0, 0], [nb, -1]);
@@ -82,7 +82,10 @@ export class SctlModel {
       const plan = tf.tensor2d(Float32Array.from(unbalancedOtPlan(cost.dataSync(), nb, ns, o.ot)), [nb, ns]);
       const ot = tf.sum(tf.mul(cost, plan)) as tf.Scalar;
 
-      const logits = tf.reshape(this.predictor.apply(bulk(encoded.mu), ctx), [nb]) as tf.Tensor1D;
+      // The paper trains the predictor on the sampled codes z_b (eq. 9); cells
+      // are scored on mu_s, the expected code (predictLogits).
+      const code = o.predictorInput === 'z' ? z : encoded.mu;
+      const logits = tf.reshape(this.predictor.apply(bulk(code), ctx), [nb]) as tf.Tensor1D;
       const pred = bceWithLogits(logits, yBulk);
 
       const total = tf.add(tf.add(tf.add(vae, tf.mul(ot, o.l1)), tf.mul(mmd, o.l2)), tf.mul(pred, o.l3)) as tf.Scalar;

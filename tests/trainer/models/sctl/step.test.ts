@@ -21,7 +21,17 @@ import { assertCloseToScale, assertRelClose, ErrorLog, loadFixture, maxAbs, type
 interface StepCase {
   name: string;
   architecture: { encoder_hidden: number[]; latent: number; decoder: SctlDecoder; depth: number; genes: number; dropout: number };
-  objective: { l1: number; l2: number; l3: number; recon_weight: number; kl_weight: number; mmd: [string, number, number?]; ot: [number, number, number, number] };
+  objective: {
+    l1: number;
+    l2: number;
+    l3: number;
+    recon_weight: number;
+    kl_weight: number;
+    kl_reduction: 'mean' | 'sum';
+    predictor_input: 'z' | 'mu';
+    mmd: [string, number, number?];
+    ot: [number, number, number, number];
+  };
   adam: { lr: number; weight_decay: number };
   inputs: { x_bulk: TensorEntry; x_cells: TensorEntry; y_bulk: TensorEntry; noise: TensorEntry };
   weights: Record<string, TensorEntry>;
@@ -52,6 +62,8 @@ function objectiveOf(c: StepCase): SctlObjective {
     l3: o.l3,
     reconWeight: o.recon_weight,
     klWeight: o.kl_weight,
+    klReduction: o.kl_reduction,
+    predictorInput: o.predictor_input,
     mmd: kind === 'single' ? { kind: 'single', sigma: a } : { kind: 'multi', bandwidths: a, mul: b as number },
     ot: { eps: o.ot[0], tau: o.ot[1], outer: o.ot[2], inner: o.ot[3] },
   };
