@@ -6,13 +6,17 @@ NODE_TEST := node --import tsx --test --test-concurrency=2
 TEST_FILES = $(shell find tests -name '*.test.ts' | sort)
 PYTHON_REF := /usr/bin/python3
 
-.PHONY: help install demo test test-unit typecheck proto check-proto lint-proto fixtures clean
+.PHONY: help install demo test test-unit typecheck proto check-proto lint-proto fixtures bench-trainer bench-tpe bench-tpe-latency bench-transfer clean
 
 help:
 	@echo "make demo         install dependencies and run the embedded demo sweep"
 	@echo "make test         install dependencies and run every check and test"
 	@echo "make proto        regenerate proto/gen from proto/ (ts-proto via buf)"
 	@echo "make fixtures     recompute the reference fixtures (Debian python3-sklearn, -torch, -pot, -scipy, -h5py, -anndata)"
+	@echo "make bench-trainer      SCTL step time, TensorFlow.js wasm against PyTorch (bench/results/trainer-speed.md)"
+	@echo "make bench-tpe          TPE against Optuna on test problems (bench/results/tpe-head-to-head.md)"
+	@echo "make bench-tpe-latency  TPE suggestion latency against Optuna (bench/results/tpe-latency.md)"
+	@echo "make bench-transfer     SCTL against bulk-only and its ablations on synthetic data (bench/results/transfer.md)"
 
 # npm ci is skipped when the lock file has not changed since the last install.
 node_modules/.installed: package.json package-lock.json
@@ -53,6 +57,20 @@ fixtures:
 	$(PYTHON_REF) bench/reference/sctl_reference.py tests/fixtures/sctl
 	$(PYTHON_REF) bench/reference/h5ad_fixtures.py tests/fixtures/h5ad
 	$(PYTHON_REF) bench/reference/markers_fixtures.py > tests/fixtures/interpret/markers.json
+
+# Benchmarks: each compares against its reference tool in the same run and
+# prints the figures that BENCHMARKS.md records (with this command and the date).
+bench-trainer: install
+	node --import tsx bench/trainer/run.ts
+
+bench-tpe: install
+	node --import tsx bench/tpe/head-to-head.ts
+
+bench-tpe-latency: install
+	node --import tsx bench/tpe/latency.ts --iters 100 --warmup 100
+
+bench-transfer: install
+	node --import tsx bench/transfer/ablation.ts --synthetic data6 --genes 300 --data-seed 1
 
 clean:
 	rm -rf node_modules runs .tmp

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { registerReduceGradients } from './reduce-gradients.js';
 
 /**
  * Registers the gradient functions, without which tf.variableGrads fails
@@ -22,7 +23,10 @@ export function gradientsRegistered(): boolean {
 }
 
 async function load(): Promise<void> {
-  if (gradientsRegistered()) return;
-  await import('@tensorflow/tfjs');
-  if (!gradientsRegistered()) throw new Error('@tensorflow/tfjs loaded but registered no gradients (two copies of tfjs-core installed?)');
+  if (!gradientsRegistered()) {
+    await import('@tensorflow/tfjs');
+    if (!gradientsRegistered()) throw new Error('@tensorflow/tfjs loaded but registered no gradients (two copies of tfjs-core installed?)');
+  }
+  // After tfjs's own, which they replace.
+  registerReduceGradients();
 }

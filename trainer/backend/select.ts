@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, expected } from '../../core/errors.js';
 import { registerGradients } from './gradients.js';
-import { patchWasmMatMul } from './wasm-matmul.js';
+import { patchWasmKernels, WASM_PATCHES } from './wasm-kernels.js';
 
 /**
  * Which TensorFlow.js backend trains. GPU pods have @tensorflow/tfjs-node-gpu
@@ -123,7 +123,7 @@ async function loadWasm(): Promise<Outcome> {
     // Under Node the .wasm files are found next to the package's node build
     // (Emscripten's locateFile uses __dirname), so setWasmPaths is not needed.
     await import('@tensorflow/tfjs-backend-wasm');
-    patchWasmMatMul();
+    patchWasmKernels();
   } catch (err) {
     return { ok: false, detail: `@tensorflow/tfjs-backend-wasm failed to load (${errorText(err)})` };
   }
@@ -131,7 +131,7 @@ async function loadWasm(): Promise<Outcome> {
   if (!started) return { ok: false, detail: 'the wasm backend failed to initialise (see the warning above)' };
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
-  return { ok: true, detail: `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'threads' : 'single thread'}, transpose-first matmul)` };
+  return { ok: true, detail: `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'threads' : 'single thread'}; ${WASM_PATCHES})` };
 }
 
 async function loadCpu(): Promise<Outcome> {

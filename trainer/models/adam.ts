@@ -1,4 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ADAM_KERNEL, type AdamKernelAttrs } from '../backend/wasm-adam.js';
+
+interface AdamState {
+  param: tf.Variable;
+  m: tf.Variable;
+  v: tf.Variable;
+  step: number;
+}
 
 export interface AdamOptions {
   lr: number;
@@ -21,7 +29,9 @@ export interface AdamOptions {
  *
  * Bias corrections are computed in float64 on the host, as torch does. Like
  * torch, a parameter without a gradient is skipped and its own step count
- * does not advance.
+ * does not advance. Where the backend has the fused update kernel (wasm:
+ * trainer/backend/wasm-adam.ts) every tensor is updated in one call, with
+ * the same float32 arithmetic as the ops below, bit for bit.
  */
 export class Adam {
   readonly lr: number;
@@ -29,7 +39,7 @@ export class Adam {
   readonly beta2: number;
   readonly eps: number;
   readonly weightDecay: number;
-  private readonly state: { param: tf.Variable; m: tf.Variable; v: tf.Variable; step: number }[];
+  private readonly state: AdamState[];
 
   constructor(params: readonly tf.Variable[], options: AdamOptions) {
     this.lr = options.lr;
@@ -42,11 +52,39 @@ export class Adam {
 
   /** One update from gradients keyed by variable name (what tf.variableGrads returns). */
   step(grads: tf.NamedTensorMap): void {
+    const live = this.state.filter((s) => grads[s.param.name] !== undefined);
+    for (const s of live) s.step += 1;
+    if (live.length === 0) return;
+    if (tf.getKernel(ADAM_KERNEL, tf.getBackend()) !== undefined) this.fusedStep(live, grads);
+    else this.opStep(live, grads);
+  }
+
+  /** Every tensor in one kernel call (trainer/backend/wasm-adam.ts: the same arithmetic as opStep, bit for bit). */
+  private fusedStep(live: AdamState[], grads: tf.NamedTensorMap): void {
+    const inputs: tf.NamedTensorMap = {};
+    live.forEach((s, i) => {
+      inputs[`p${i}`] = s.param;
+      inputs[`g${i}`] = grads[s.param.name] as tf.Tensor;
+      inputs[`m${i}`] = s.m;
+      inputs[`v${i}`] = s.v;
+    });
+    const attrs: AdamKernelAttrs = {
+      beta1: this.beta1,
+      beta2: this.beta2,
+      eps: this.eps,
+      weightDecay: this.weightDecay,
+      negStepSizes: live.map((s) => -this.lr / (1 - this.beta1 ** s.step)),
+      biasCorrection2Sqrts: live.map((s) => Math.sqrt(1 - this.beta2 ** s.step)),
+    };
+    const updated = tf.engine().runKernel(ADAM_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    live.forEach((s, i) => s.param.assign(updated[i] as tf.Tensor));
+    tf.dispose(updated);
+  }
+
+  private opStep(live: AdamState[], grads: tf.NamedTensorMap): void {
     tf.tidy(() => {
-      for (const s of this.state) {
-        const grad = grads[s.param.name];
-        if (grad === undefined) continue;
-        s.step += 1;
+      for (const s of live) {
+        const grad = grads[s.param.name] as tf.Tensor;
         const g = this.weightDecay !== 0 ? tf.add(grad, tf.mul(s.param, this.weightDecay)) : grad;
         s.m.assign(tf.add(tf.mul(s.m, this.beta1), tf.mul(g, 1 - this.beta1)));
         s.v.assign(tf.add(tf.mul(s.v, this.beta2), tf.mul(tf.mul(g, g), 1 - this.beta2)));

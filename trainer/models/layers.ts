@@ -99,11 +99,48 @@ export class BatchNorm1d implements Layer {
     if (!ctx.training) return this.normalise(x, this.runningMean, this.runningVar);
     const n = x.shape[0];
     if (n < 2) throw new RangeError(`BatchNorm1d needs at least 2 rows in training, but got ${n}`);
-    const mean = tf.mean(x, 0) as tf.Tensor1D;
-    const variance = tf.mean(tf.square(tf.sub(x, mean)), 0) as tf.Tensor1D;
-    this.updateRunningStats(mean, variance, n);
-    return this.normalise(x, mean, variance);
+    return this.train(x, this.gamma, this.beta) as tf.Tensor2D;
   }
+
+  /**
+   * Training mode with the gradient written out (as torch's batch norm
+   * backward does) instead of left to autodiff: with xhat = (x - mean) *
+   * invstd and g = dy * gamma,
+   *   dx = invstd * (g - mean(g) - xhat * mean(g * xhat)),
+   *   dgamma = sum(dy * xhat), dbeta = sum(dy),
+   * where mean(g) = gamma * dbeta / n and mean(g * xhat) = gamma * dgamma / n.
+   * Autodiff through the mean, variance and rsqrt takes ~3x the kernels (and
+   * full-size passes) for the same quantity. The forward values are those of
+   * the op chain in `normalise`, bit for bit.
+   */
+  private readonly train = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, gamma, beta, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    const n = x.shape[0];
+    const mean = tf.mean(x, 0) as tf.Tensor1D;
+    const centred = tf.sub(x, mean);
+    const variance = tf.mean(tf.square(centred), 0) as tf.Tensor1D;
+    this.updateRunningStats(mean, variance, n);
+    const invstd = tf.rsqrt(tf.add(variance, this.eps));
+    const xhat = tf.mul(centred, invstd);
+    // A variance that overflowed (an input near float32's limit) makes invstd 0 and the
+    // output constant; the gradient there is undefined, and autodiff said so with NaN
+    // (0 x inf in rsqrt's gradient), which stops the run with a TrainingError.
+    // The closed form would give 0: keep the NaN, on the [features] factor only.
+    const gradScale = tf.where(tf.isFinite(variance), invstd, tf.fill(invstd.shape, Number.NaN));
+    save([xhat, gradScale, gamma]);
+    return {
+      value: tf.add(tf.mul(xhat, gamma), beta),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xh, inv, g] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
+        const dbeta = tf.sum(dy, 0);
+        const dgamma = tf.sum(tf.mul(dy, xh), 0);
+        const meanG = tf.div(tf.mul(dbeta, g), n);
+        const meanGXhat = tf.div(tf.mul(dgamma, g), n);
+        const dx = tf.mul(tf.sub(tf.sub(tf.mul(dy, g), meanG), tf.mul(xh, meanGXhat)), inv);
+        return [dx, dgamma, dbeta];
+      },
+    };
+  });
 
   private normalise(x: tf.Tensor2D, mean: tf.Tensor1D, variance: tf.Tensor1D): tf.Tensor2D {
     // torch computes invstd = 1 / sqrt(var + eps), then (x - mean) * invstd * weight + bias.

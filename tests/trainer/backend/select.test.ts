@@ -30,14 +30,14 @@ test('forcing cpu selects the pure-JS backend and currentBackend reports it', as
   assert.match(lines[0] as string, /^cellsweep: training backend cpu \(requested cpu\): /);
 });
 
-test('forcing wasm selects it with the transpose-first matmul, and gradients are registered', async () => {
+test('forcing wasm selects it with the kernel replacements, and gradients are registered', async () => {
   // Taken here, not at load: the test runner adds its own handlers once tests start.
   const handlersBefore = crashHandlers();
   const info = await selectBackend('wasm', { log: () => {} });
   assert.equal(info.name, 'wasm');
   assert.equal(tf.getBackend(), 'wasm');
   assert.equal(currentBackend()?.name, 'wasm');
-  assert.match(info.reason, /transpose-first matmul/);
+  assert.match(info.reason, /SIMD GEMM and transpose-first matmul/);
   assert.ok(isWasmMatMulPatched());
   // Emscripten's rethrowing crash handlers are taken off again.
   assert.deepEqual(crashHandlers(), handlersBefore);

@@ -2,7 +2,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../../trainer/backend/index.js';
-import { isWasmMatMulPatched, patchWasmMatMul, unpatchWasmMatMul } from '../../../trainer/backend/wasm-matmul.js';
+import { isWasmMatMulPatched, patchWasmMatMul, swappedIsCheaper, unpatchWasmMatMul } from '../../../trainer/backend/wasm-matmul.js';
 
 before(async () => {
   await selectBackend('wasm', { log: () => {} });
@@ -124,4 +124,55 @@ test('patching is idempotent and reversible', () => {
   patchWasmMatMul();
   assert.notEqual(tf.getKernel(tf.BatchMatMul, 'wasm'), original);
   assert.equal(tf.getKernel(tf.BatchMatMul, 'wasm')?.setupFunc, original?.setupFunc, 'the setup function is kept');
+});
+
+test('the orientation that copies less is chosen; only a transposed B needs a copy', () => {
+  // dX = dY W^T of a wide layer: M = 256 rows, K = 12,966 genes, N = 1,024 units: copy dY, not W.
+  assert.equal(swappedIsCheaper(256, 1024, 12966, false, true), true);
+  // A narrow W: copying it is cheaper.
+  assert.equal(swappedIsCheaper(256, 16, 12966, false, true), false);
+  // Transposed A is read in place, as is B without the flag.
+  assert.equal(swappedIsCheaper(12966, 1024, 256, true, false), false);
+  assert.equal(swappedIsCheaper(256, 1024, 12966, false, false), false);
+  assert.equal(swappedIsCheaper(24, 96, 700, true, true), true);
+});
+
+test('the SIMD product gives the unflagged wasm kernel’s result bit for bit, for every shape and flag', () => {
+  // Sizes around the tile (5 x 8), panel (4, 1) and block (120 rows, 256 k) edges.
+  const sizes = { m: [1, 4, 5, 6, 13, 121, 241], k: [1, 3, 8, 255, 257, 600], n: [1, 3, 4, 7, 8, 9, 13, 30] };
+  const cases: { aShape: number[]; bShape: number[]; tA: boolean; tB: boolean }[] = [];
+  let i = 0;
+  for (const m of sizes.m) {
+    for (const k of sizes.k) {
+      for (const n of sizes.n) {
+        const tA = i % 2 === 1;
+        const tB = i % 3 === 1;
+        const rank3 = i % 7 === 3;
+        const lead = rank3 ? [1] : [];
+        cases.push({ aShape: [...lead, ...(tA ? [k, m] : [m, k])], bShape: [...lead, ...(tB ? [n, k] : [k, n])], tA, tB });
+        i++;
+      }
+    }
+  }
+  const inputs = cases.map((c) => [rand(c.aShape), rand(c.bShape)] as const);
+  const perm = (t: tf.Tensor) => (t.rank === 3 ? [0, 2, 1] : [1, 0]);
+  unpatchWasmMatMul();
+  const want = inputs.map(([a, b], j) =>
+    tf.tidy(() => tf.matMul(cases[j]!.tA ? tf.transpose(a, perm(a)) : a, cases[j]!.tB ? tf.transpose(b, perm(b)) : b).dataSync()),
+  );
+  patchWasmMatMul();
+  const got = inputs.map(([a, b], j) => tf.tidy(() => tf.matMul(a, b, cases[j]!.tA, cases[j]!.tB).dataSync()));
+  cases.forEach((c, j) => assert.deepEqual(Array.from(got[j]!), Array.from(want[j]!), JSON.stringify(c)));
+  tf.dispose(inputs.flat());
+});
+
+test('the SIMD product frees its scratch memory and copies', () => {
+  patchWasmMatMul();
+  const a = rand([40, 300]);
+  const b = rand([20, 300]);
+  const backend = tf.engine().backend;
+  const before = backend.numDataIds();
+  for (let i = 0; i < 3; i++) tf.tidy(() => [tf.matMul(a, b, false, true), tf.matMul(b, a, false, true), tf.matMul(a, a, true, false)].forEach((t) => t.dataSync()));
+  assert.equal(backend.numDataIds(), before);
+  tf.dispose([a, b]);
 });
