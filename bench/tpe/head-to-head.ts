@@ -10,7 +10,9 @@
  * workers, 200 with 32) --jobs 2 (Optuna processes) --out .tmp/bench-tpe
  * (raw results) --report bench/results/tpe-head-to-head.md --reuse (keep
  * Optuna results of an earlier run whose unit definitions match)
- * --problems a,b (subset) --no-async.
+ * --problems a,b (subset) --no-async --optuna-v5 DIR (also run Optuna v5's
+ * source from DIR, e.g. /tmp/optuna-v5 as bench/reference/tpe_fixtures.py
+ * extracts it, as a third sampler).
  *
  * The Optuna side (bench/tpe/head_to_head.py, /usr/bin/python3 with Debian's
  * python3-optuna and python3-scipy) runs in `jobs` child processes while this
