@@ -70,7 +70,8 @@ bench-tpe-latency: install
 	node --import tsx bench/tpe/latency.ts --iters 100 --warmup 100
 
 bench-transfer: install
-	node --import tsx bench/transfer/ablation.ts --synthetic data6 --genes 300 --data-seed 1
+	node --import tsx bench/transfer/ablation.ts --synthetic data1 --genes 300 --data-seed 1 --scenario subclonal \
+		--sctl encoder_hidden=256,iterations=800,l3=5,depth=3 --bulk depth=3
 
 clean:
 	rm -rf node_modules runs .tmp

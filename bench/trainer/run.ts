@@ -21,6 +21,10 @@
  * share the machine, wall time grows and CPU time much less, and the load
  * average before each run is printed too.
  *
+ * --ablate adds one TensorFlow.js row per kernel replacement of
+ * trainer/backend/wasm-kernels.ts, run without that one (sctl-wasm.ts
+ * --without): the difference to the full row is what that change gains.
+ *
  * --tfjs-root LABEL=DIR (repeatable) runs the TensorFlow.js side from other
  * checkouts of the repository, one row each, instead of this one (e.g.
  * `git archive` of an earlier commit with this bench/trainer copied in):
@@ -42,6 +46,7 @@ const { values } = parseArgs({
     work: { type: 'string', default: '.tmp/bench-trainer' },
     'tfjs-root': { type: 'string', multiple: true },
     only: { type: 'string' },
+    ablate: { type: 'boolean', default: false },
     python: { type: 'string', default: '/usr/bin/python3' },
   },
 });
@@ -97,6 +102,7 @@ function ensureData(genes: number): { dataset: string; prepared: string } {
   return { dataset, prepared };
 }
 
+const ABLATIONS = ['gemm', 'gather', 'reduce', 'identity', 'adam', 'reduce-grad'];
 const perStep = (r: SideResult, epochs: number[]): number => median(epochs) / r.stepsPerEpoch;
 
 mkdirSync(work, { recursive: true });
@@ -114,6 +120,13 @@ for (const genes of geneCounts) {
     for (const [label, root] of tfjsRoots) {
       const script = join(root, 'bench/trainer/sctl-wasm.ts');
       rows.push(run(`tfjs wasm, ${genes} genes, ${label}`, process.execPath, ['--import', 'tsx', script, '--data', dataset, ...timing]));
+    }
+    // One row per kernel replacement left out, from this checkout: what each one gains.
+    if (values.ablate) {
+      const script = join(repo, 'bench/trainer/sctl-wasm.ts');
+      for (const change of ABLATIONS) {
+        rows.push(run(`tfjs wasm, ${genes} genes, without ${change}`, process.execPath, ['--import', 'tsx', script, '--data', dataset, ...timing, '--without', change]));
+      }
     }
   }
   report.push({ date: new Date().toISOString(), cpus: cpus()[0]?.model ?? '?', genes, settings, rows });

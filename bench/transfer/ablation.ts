@@ -9,7 +9,7 @@
  *   node --import tsx bench/transfer/ablation.ts --dataset DIR [--seeds 42,50] [--variants full,no-ot,no-mmd,bulk]
  *
  * --synthetic SHAPE writes a synthetic dataset (trainer/data/synthetic.ts) to
- * a temporary directory first; --cell-scale and --bulk-scale as its options.
+ * a temporary directory first; --cell-scale, --bulk-scale and --scenario as its options.
  * --sctl and --bulk take settings (key=value,key=value; numbers parsed) applied to
  * every SCTL variant and to bulk-mlp. Prints one line per run and a summary:
  * mean +- population std of AUC per variant, and each variant's mean minus
@@ -24,7 +24,7 @@ import type { ParamValue } from '../../core/params.js';
 import { PAPER_SEEDS } from '../../core/runs.js';
 import { summarize } from '../../core/stats.js';
 import { selectBackend } from '../../trainer/backend/index.js';
-import { loadPrepared, SHAPE_NAMES, writeSyntheticDataset, type ShapeName } from '../../trainer/data/index.js';
+import { loadPrepared, SHAPE_NAMES, writeSyntheticDataset, type ShapeName, type SyntheticScenario } from '../../trainer/data/index.js';
 import { averagePrecision, rocAuc } from '../../trainer/metrics/index.js';
 import { modelFamily } from '../../trainer/models/registry.js';
 
@@ -43,6 +43,7 @@ const { values } = parseArgs({
     'data-seed': { type: 'string', default: '1' },
     'cell-scale': { type: 'string' },
     'bulk-scale': { type: 'string' },
+    scenario: { type: 'string' },
     seeds: { type: 'string', default: PAPER_SEEDS.join(',') },
     variants: { type: 'string', default: Object.keys(VARIANTS).join(',') },
     sctl: { type: 'string', default: '' },
@@ -74,6 +75,7 @@ if (dir === undefined) {
     seed: Number(values['data-seed']),
     ...(values['cell-scale'] !== undefined ? { cellScale: Number(values['cell-scale']) } : {}),
     ...(values['bulk-scale'] !== undefined ? { bulkScale: Number(values['bulk-scale']) } : {}),
+    ...(values.scenario !== undefined ? { scenario: values.scenario as SyntheticScenario } : {}),
   });
 }
 

@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import { ConfigError, expected } from '../../core/errors.js';
-import { loadDataset, prepare, writeSyntheticDataset } from '../../trainer/data/index.js';
+import { loadDataset, prepare, writeSyntheticDataset, type SyntheticScenario } from '../../trainer/data/index.js';
 import { SHAPE_NAMES, type ShapeName } from '../../trainer/data/paper-shapes.js';
 import { intOption, parseCommand } from '../args.js';
 
-const USAGE = `Usage: cellsweep datasets synth --shape data1..data8 --out DIR [--genes N] [--seed S]
+const USAGE = `Usage: cellsweep datasets synth --shape data1..data8 --out DIR [--genes N] [--seed S] [--scenario tissue-confound|subclonal]
        cellsweep datasets check DIR`;
 
 export async function datasetsCommand(argv: string[]): Promise<number> {
@@ -21,7 +21,11 @@ export async function datasetsCommand(argv: string[]): Promise<number> {
 
 /** Writes a synthetic dataset in the shape of one of the paper's datasets (docs/synthetic-data.md). */
 async function synth(argv: string[]): Promise<number> {
-  const { values } = parseCommand(argv, { shape: { type: 'string' }, out: { type: 'string' }, genes: { type: 'string' }, seed: { type: 'string', default: '0' } }, USAGE);
+  const { values } = parseCommand(
+    argv,
+    { shape: { type: 'string' }, out: { type: 'string' }, genes: { type: 'string' }, seed: { type: 'string', default: '0' }, scenario: { type: 'string' } },
+    USAGE,
+  );
   const shape = values.shape;
   if (shape === undefined || !(SHAPE_NAMES as readonly string[]).includes(shape)) {
     throw new ConfigError(expected(`a paper shape (${SHAPE_NAMES.join(', ')})`, shape), { field: '--shape' });
@@ -29,7 +33,13 @@ async function synth(argv: string[]): Promise<number> {
   if (values.out === undefined) throw new ConfigError(`--out DIR is required\n\n${USAGE}`);
   const genes = intOption(values.genes, 'genes', 1);
   const seed = intOption(values.seed, 'seed', 0) ?? 0;
-  const summary = await writeSyntheticDataset(resolve(values.out), { shape: shape as ShapeName, seed, ...(genes === undefined ? {} : { genes }) });
+  const summary = await writeSyntheticDataset(resolve(values.out), {
+    shape: shape as ShapeName,
+    seed,
+    ...(genes === undefined ? {} : { genes }),
+    // writeSyntheticDataset checks the name and says which ones exist.
+    ...(values.scenario === undefined ? {} : { scenario: values.scenario as SyntheticScenario }),
+  });
   process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
   return 0;
 }

@@ -32,10 +32,15 @@ export function isWasmMatMulPatched(): boolean {
   return KERNELS.every(isWasmKernelOverridden);
 }
 
-/** Installs both replacements. Idempotent; needs @tensorflow/tfjs-backend-wasm imported. */
-export function patchWasmMatMul(): void {
+/**
+ * Installs both replacements. Idempotent; needs @tensorflow/tfjs-backend-wasm
+ * imported. `simdGemm: false` leaves BatchMatMul transpose-first only (what
+ * the speed benchmark's ablation rows compare against).
+ */
+export function patchWasmMatMul(options: { simdGemm?: boolean } = {}): void {
   const transpose = originalWasmKernel(tf.Transpose);
-  overrideWasmKernel(tf.BatchMatMul, (original) => simdFirst(transposeFirst(original, transpose), transpose));
+  const simd = options.simdGemm ?? true;
+  overrideWasmKernel(tf.BatchMatMul, (original) => (simd ? simdFirst(transposeFirst(original, transpose), transpose) : transposeFirst(original, transpose)));
   overrideWasmKernel(tf._FusedMatMul, (original) => transposeFirst(original, transpose));
 }
 

@@ -19,3 +19,4 @@ export {
   type SyntheticOptions,
   type SyntheticSummary,
 } from './synthetic.js';
+export { SCENARIO_NAMES, type SyntheticScenario } from './synthetic-model.js';

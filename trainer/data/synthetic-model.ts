@@ -62,6 +62,24 @@ export const SYNTHETIC_PARAMS = {
   icNoiseSd: 0.5,
 } as const;
 
+export type SyntheticParams = { -readonly [K in keyof typeof SYNTHETIC_PARAMS]: number };
+
+/**
+ * Named variants of the generative model, each a set of changes to
+ * SYNTHETIC_PARAMS (docs/synthetic-data.md says what each models and why):
+ * - `tissue-confound` (the default): the parameters as they are.
+ * - `subclonal`: a cell's response is set almost entirely by its subclone
+ *   (state), and the cells measure the response and tissue genes poorly
+ *   (less expressed, shallower libraries), so that the cells' own structure
+ *   carries information a model of the bulk alone cannot use.
+ */
+export const SYNTHETIC_SCENARIOS = {
+  'tissue-confound': {},
+  subclonal: { stateActivityWeight: 0.97, markerBoost: -2, minLibrary: 300, libraryPerGene: 1 },
+} as const satisfies Record<string, Partial<SyntheticParams>>;
+export type SyntheticScenario = keyof typeof SYNTHETIC_SCENARIOS;
+export const SCENARIO_NAMES = Object.keys(SYNTHETIC_SCENARIOS) as SyntheticScenario[];
+
 export type GeneRole = 'program' | 'tissue' | 'other' | 'bulk-only' | 'cell-only';
 
 export interface GeneInfo {
@@ -77,6 +95,8 @@ export interface SyntheticSpec {
   bulk: ClassCounts;
   cells: ClassCounts;
   seed: number;
+  /** Default `tissue-confound`: SYNTHETIC_PARAMS unchanged. */
+  scenario?: SyntheticScenario;
 }
 
 export interface SyntheticDomain {
@@ -97,9 +117,8 @@ export interface SyntheticModel {
   cellRows(): Generator<Float64Array>;
 }
 
-const P = SYNTHETIC_PARAMS;
-
 export function createSyntheticModel(spec: SyntheticSpec): SyntheticModel {
+  const P: SyntheticParams = { ...SYNTHETIC_PARAMS, ...SYNTHETIC_SCENARIOS[spec.scenario ?? 'tissue-confound'] };
   const root = new Rng(spec.seed);
   const genesRng = root.derive('genes');
   const nShared = spec.genes;
@@ -160,7 +179,7 @@ export function createSyntheticModel(spec: SyntheticSpec): SyntheticModel {
     for (let k = 0; k < P.states; k++) sum += proportions[i * P.states + k] = bulkRng.gamma(P.dirichletAlpha);
     for (let k = 0; k < P.states; k++) proportions[i * P.states + k] = (proportions[i * P.states + k] as number) / sum;
   }
-  const bulkLabels = thresholdLabels(bulkActivity, spec.bulk.sensitive, bulkRng);
+  const bulkLabels = thresholdLabels(bulkActivity, spec.bulk.sensitive, P.labelNoiseSd, bulkRng);
   const logIC50 = bulkActivity.map((a) => P.icMean - a + bulkRng.normal(0, P.icNoiseSd));
 
   // Cells: a state k_j, activity a_j partly set by the state, tissue factor t_j independent of a_j.
@@ -172,7 +191,7 @@ export function createSyntheticModel(spec: SyntheticSpec): SyntheticModel {
   const lambda = P.stateActivityWeight;
   const cellActivity = Float64Array.from(cellState, (k) => lambda * (stateActivity[k] as number) + Math.sqrt(1 - lambda * lambda) * cellRng.normal());
   const cellTissue = Float64Array.from({ length: nCells }, () => cellRng.normal());
-  const cellLabels = thresholdLabels(cellActivity, spec.cells.sensitive, cellRng);
+  const cellLabels = thresholdLabels(cellActivity, spec.cells.sensitive, P.labelNoiseSd, cellRng);
   const medianLibrary = Math.max(P.minLibrary, P.libraryPerGene * (nShared + nPrivate));
   const librarySize = Float64Array.from({ length: nCells }, () => medianLibrary * Math.exp(cellRng.normal(0, P.librarySd)));
 
@@ -248,8 +267,8 @@ export function createSyntheticModel(spec: SyntheticSpec): SyntheticModel {
  * noise N(0, sigma_y^2): the quantile threshold that reproduces the paper's
  * class counts exactly.
  */
-function thresholdLabels(activity: Float64Array, sensitive: number, rng: Rng): Uint8Array {
-  const score = activity.map((a) => a + rng.normal(0, P.labelNoiseSd));
+function thresholdLabels(activity: Float64Array, sensitive: number, noiseSd: number, rng: Rng): Uint8Array {
+  const score = activity.map((a) => a + rng.normal(0, noiseSd));
   const order = Array.from(score.keys()).sort((i, j) => (score[j] as number) - (score[i] as number) || i - j);
   const labels = new Uint8Array(activity.length);
   for (const i of order.slice(0, sensitive)) labels[i] = 1;

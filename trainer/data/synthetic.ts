@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { syncDirectory } from '../../core/atomic-file.js';
 import { ConfigError, DataError, expected } from '../../core/errors.js';
 import { isShapeName, PAPER_SHAPES, type ClassCounts, type ShapeName } from './paper-shapes.js';
-import { createSyntheticModel, type SyntheticModel } from './synthetic-model.js';
+import { createSyntheticModel, SCENARIO_NAMES, type SyntheticModel, type SyntheticScenario } from './synthetic-model.js';
 
 export { PAPER_SHAPES, SHAPE_NAMES, type PaperShape, type ShapeName } from './paper-shapes.js';
 
@@ -32,6 +32,8 @@ export interface SyntheticOptions {
   cellScale?: number;
   /** Multiplies both class counts of the bulk lines. Default 1. */
   bulkScale?: number;
+  /** A named variant of the generative model (SYNTHETIC_SCENARIOS); default `tissue-confound`. */
+  scenario?: SyntheticScenario;
 }
 
 export interface SyntheticSummary {
@@ -53,7 +55,8 @@ export async function writeSyntheticDataset(dir: string, opts: SyntheticOptions)
   const seed = checkInteger(opts.seed, 'seed', -(2 ** 31), 2 ** 31 - 1);
   const bulk = scaleCounts(PAPER_SHAPES[shape].bulk, checkScale(opts.bulkScale, 'bulkScale'));
   const cells = scaleCounts(PAPER_SHAPES[shape].cells, checkScale(opts.cellScale, 'cellScale'));
-  const model = createSyntheticModel({ genes, bulk, cells, seed });
+  const scenario = checkScenario(opts.scenario);
+  const model = createSyntheticModel({ genes, bulk, cells, seed, scenario });
 
   const target = resolve(dir);
   await mkdir(dirname(target), { recursive: true });
@@ -88,7 +91,8 @@ export async function writeSyntheticDataset(dir: string, opts: SyntheticOptions)
 function manifestText(shape: ShapeName, genes: number, seed: number, opts: SyntheticOptions): string {
   return [
     MARKER,
-    `# shape ${shape}, genes ${genes}, seed ${seed}, bulkScale ${opts.bulkScale ?? 1}, cellScale ${opts.cellScale ?? 1}`,
+    `# shape ${shape}, genes ${genes}, seed ${seed}, bulkScale ${opts.bulkScale ?? 1}, cellScale ${opts.cellScale ?? 1}` +
+      (opts.scenario !== undefined && opts.scenario !== 'tissue-confound' ? `, scenario ${opts.scenario}` : ''),
     '# Written by trainer/data/synthetic.ts; the model is described in docs/synthetic-data.md.',
     '# truth.tsv and truth_genes.tsv hold the true answer: training never reads them.',
     `drug: ${PAPER_SHAPES[shape].drug}`,
@@ -251,6 +255,14 @@ function checkScale(value: unknown, field: string): number {
   if (value === undefined) return 1;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new ConfigError(expected('a positive number', value), { field });
   return value;
+}
+
+function checkScenario(value: unknown): SyntheticScenario {
+  if (value === undefined) return 'tissue-confound';
+  if (typeof value !== 'string' || !(SCENARIO_NAMES as string[]).includes(value)) {
+    throw new ConfigError(expected(`one of ${SCENARIO_NAMES.join(', ')}`, value), { field: 'scenario' });
+  }
+  return value as SyntheticScenario;
 }
 
 /** Scales both classes, keeping at least 2 samples of each so both classes exist. */

@@ -139,6 +139,29 @@ test('the domain shift is real: a bulk-only classifier ranks the cells clearly w
   }
 });
 
+test('the subclonal scenario: the same bulk program, cells that barely measure it, a response set by the subclone', async () => {
+  const opts = { shape: 'data6', genes: 200, seed: 5 } as const;
+  await writeSyntheticDataset(join(root, 'scenario-default'), opts);
+  await writeSyntheticDataset(join(root, 'scenario-named'), { ...opts, scenario: 'tissue-confound' });
+  await writeSyntheticDataset(join(root, 'scenario-subclonal'), { ...opts, scenario: 'subclonal' });
+  const [plain, named, sub] = await Promise.all(['scenario-default', 'scenario-named', 'scenario-subclonal'].map((d) => filesOf(join(root, d))));
+  for (const [name, bytes] of plain as Map<string, Buffer>) assert.ok(bytes.equals(named?.get(name) as Buffer), `${name}: naming the default scenario changes nothing`);
+  assert.match((sub?.get('dataset.yaml') as Buffer).toString(), /^# shape data6, genes 200, seed 5, bulkScale 1, cellScale 1, scenario subclonal$/m);
+
+  // The response genes are mostly zeros in the subclonal cells (0.62 of the values here, 0.45 by default).
+  const zeroShare = async (dir: string): Promise<number> => {
+    const roles = (await readFile(join(root, dir, 'truth_genes.tsv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split('\t'));
+    const program = new Set(roles.filter((r) => r[1] === 'program').map((r) => r[0]));
+    const [header, ...rows] = (await readFile(join(root, dir, 'cells.tsv'), 'utf8')).trim().split('\n').map((l) => l.split('\t'));
+    const cols = (header as string[]).flatMap((g, i) => (program.has(g) ? [i] : []));
+    let zeros = 0;
+    for (const row of rows) for (const c of cols) zeros += row[c] === '0' ? 1 : 0;
+    return zeros / (rows.length * cols.length);
+  };
+  const [zDefault, zSub] = [await zeroShare('scenario-default'), await zeroShare('scenario-subclonal')];
+  assert.ok(zSub > 0.55 && zSub > zDefault + 0.1, `program genes are zero in ${zSub.toFixed(2)} of cells (default ${zDefault.toFixed(2)})`);
+});
+
 test('refuses to replace a directory it did not write; replaces its own earlier output', async () => {
   const foreign = join(root, 'foreign');
   await writeFiles(foreign, { 'notes.txt': 'keep me' });
@@ -161,6 +184,7 @@ test('invalid options are ConfigErrors naming the option', async () => {
     [{ shape: 'data1', seed: 1.5 }, "field 'seed': expected an integer in [-2147483648, 2147483647], but got 1.5"],
     [{ shape: 'data1', seed: 1, genes: 10 }, "field 'genes': expected an integer in [20, 100000], but got 10"],
     [{ shape: 'data1', seed: 1, cellScale: 0 }, "field 'cellScale': expected a positive number, but got 0"],
+    [{ shape: 'data1', seed: 1, scenario: 'clonal' }, "field 'scenario': expected one of tissue-confound, subclonal, but got \"clonal\""],
   ] as const;
   for (const [opts, message] of cases) {
     await assert.rejects(writeSyntheticDataset(join(root, 'bad'), opts as never), (err: unknown) => {
