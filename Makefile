@@ -6,7 +6,7 @@ NODE_TEST := node --import tsx --test --test-concurrency=2
 TEST_FILES = $(shell find tests -name '*.test.ts' | sort)
 PYTHON_REF := /usr/bin/python3
 
-.PHONY: help install demo test test-unit typecheck proto check-proto lint-proto fixtures bench-trainer bench-tpe bench-tpe-latency bench-transfer clean
+.PHONY: help install demo test test-unit typecheck proto check-proto lint-proto fixtures bench-trainer bench-tpe bench-tpe-latency bench-tpe-tabular bench-transfer clean
 
 help:
 	@echo "make demo         install dependencies and run the embedded demo sweep"
@@ -16,6 +16,7 @@ help:
 	@echo "make bench-trainer      SCTL step time, TensorFlow.js wasm against PyTorch (bench/results/trainer-speed.md)"
 	@echo "make bench-tpe          TPE against Optuna on test problems (bench/results/tpe-head-to-head.md)"
 	@echo "make bench-tpe-latency  TPE suggestion latency against Optuna (bench/results/tpe-latency.md)"
+	@echo "make bench-tpe-tabular  TPE against Optuna and random on the SCTL grid table (TABLE=trials.csv of bench/tpe/tabular-sctl.yaml)"
 	@echo "make bench-transfer     SCTL against bulk-only and its ablations on synthetic data (bench/results/transfer.md)"
 
 # npm ci is skipped when the lock file has not changed since the last install.
@@ -68,6 +69,10 @@ bench-tpe: install
 
 bench-tpe-latency: install
 	node --import tsx bench/tpe/latency.ts --iters 100 --warmup 100
+
+TABLE ?= runs/tabular-sctl/trials.csv
+bench-tpe-tabular: install
+	node --import tsx bench/tpe/tabular.ts --table $(TABLE)
 
 bench-transfer: install
 	node --import tsx bench/transfer/ablation.ts --synthetic data1 --genes 300 --data-seed 1 --scenario subclonal \
