@@ -68,9 +68,10 @@ export function lookup(table: Table, params: Params): number {
 
 /**
  * How many trials a run took to reach a configuration within `tolerance` of
- * the table's best mean AUC (1-based), or Infinity if it never did.
+ * the table's best mean AUC (1-based), or Infinity if it never did, from the
+ * run's regrets (best - AUC, trial by trial).
  */
-export function trialsToTarget(aucs: readonly number[], best: number, tolerance: number): number {
-  const i = aucs.findIndex((a) => a >= best - tolerance);
+export function trialsToTarget(regrets: readonly number[], tolerance: number): number {
+  const i = regrets.findIndex((r) => r <= tolerance);
   return i < 0 ? Number.POSITIVE_INFINITY : i + 1;
 }
