@@ -146,9 +146,32 @@ export const SCTL: ModelSpec = {
   },
 };
 
+/**
+ * A test model, never a default: waits, then scores the cells with a seeded
+ * blend of their labels and noise. It lets the dispatch path (NATS, gRPC, the
+ * journal) be measured and fault-tested without training (docs/cluster.md).
+ */
+export const SLEEP: ModelSpec = {
+  name: 'sleep',
+  description: 'Test model: waits `seconds`, returns a seeded score (AUC rises with `signal`); for measuring dispatch, not for science',
+  settings: {
+    seconds: { type: 'float', default: 0.05, min: 0, max: 86400, help: 'time the run takes, spread evenly over its epochs' },
+    epochs: { type: 'int', default: 1, min: 1, max: 100000, help: 'epochs, each reporting progress' },
+    signal: { type: 'float', default: 0.5, min: 0, max: 1, help: 'weight of the true label in each cell score (0: chance AUC, 1: AUC 1)' },
+    crash_at_epoch: {
+      type: 'int',
+      default: 0,
+      min: 0,
+      max: 100000,
+      help: 'kill the trainer process (SIGKILL) when this epoch starts; 0 never (a poison run, for fault tests)',
+    },
+  },
+};
+
 export const MODEL_SPECS: Readonly<Record<string, ModelSpec>> = {
   [BULK_MLP.name]: BULK_MLP,
   [SCTL.name]: SCTL,
+  [SLEEP.name]: SLEEP,
 };
 
 export function modelSpec(name: string): ModelSpec {

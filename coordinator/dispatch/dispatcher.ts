@@ -8,6 +8,12 @@ export interface DispatchHooks {
   /** A trainer took the run (again, on a retry). */
   onStart(trainer: string, attempt: number): void;
   onProgress(progress: RunProgress): void;
+  /**
+   * The run was in flight when an earlier coordinator stopped: it may have
+   * been dispatched already. A dispatcher that can (NATS) looks for its
+   * outcome or queued message before sending it again.
+   */
+  resumed?: boolean;
 }
 
 /**

@@ -16,6 +16,8 @@ export interface PendingRun {
   study: Study;
   trial: Trial;
   seed: number;
+  /** Queued by recovery: an earlier coordinator may have dispatched it. */
+  resumed?: boolean;
 }
 
 export interface SweepRunnerOptions {
@@ -115,7 +117,7 @@ export class SweepRunner {
       for (const trial of study.trials) {
         if (trial.state !== 'RUNNING') continue;
         if (!(await this.finishIfJudged(study, trial))) {
-          for (const seed of study.config.seeds) if (!trial.runs.has(seed)) this.queue.push({ study, trial, seed });
+          for (const seed of study.config.seeds) if (!trial.runs.has(seed)) this.queue.push({ study, trial, seed, resumed: true });
         }
       }
     }
@@ -194,6 +196,7 @@ export class SweepRunner {
     this.opts.dispatcher
       .run(spec, {
         signal: stop.signal,
+        resumed: run.resumed === true,
         onStart: (trainer, attempt) => {
           this.record({ op: 'run_started', t: this.now(), ...base, trainer, attempt }).catch((err: Error) => this.fail(err));
         },

@@ -2,8 +2,9 @@ import { ConfigError, expected } from '../../core/errors.js';
 import { bulkMlp } from './bulk-mlp.js';
 import type { ModelFamily } from './family.js';
 import { sctl } from './sctl/family.js';
+import { sleepModel } from './sleep.js';
 
-const FAMILIES: readonly ModelFamily[] = [bulkMlp, sctl];
+const FAMILIES: readonly ModelFamily[] = [bulkMlp, sctl, sleepModel];
 
 /** The names of the model families this trainer can run (what a trainer advertises). */
 export function modelFamilies(): string[] {

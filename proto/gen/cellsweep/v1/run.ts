@@ -130,12 +130,33 @@ export interface RunFailure {
   trainerId: string;
 }
 
+/**
+ * A trainer took the run. In cluster mode a run may be delivered more than
+ * once (its trainer died or froze); attempt counts the deliveries.
+ */
+export interface RunStarted {
+  trainerId: string;
+  attempt: number;
+}
+
 export interface RunEvent {
   runId: string;
-  event?: { $case: "progress"; value: RunProgress } | { $case: "result"; value: RunResult } | {
-    $case: "failure";
-    value: RunFailure;
-  } | undefined;
+  event?:
+    | { $case: "progress"; value: RunProgress }
+    | { $case: "result"; value: RunResult }
+    | { $case: "failure"; value: RunFailure }
+    | { $case: "started"; value: RunStarted }
+    | undefined;
+}
+
+/**
+ * Cluster mode: the coordinator tells the trainers to stop a run at its next
+ * epoch (its trial was pruned, or its sweep stopped).
+ */
+export interface RunStop {
+  sweepId: string;
+  runId: string;
+  reason: string;
 }
 
 function createBaseParamValue(): ParamValue {
@@ -1818,6 +1839,95 @@ export const RunFailure: MessageFns<RunFailure> = {
   },
 };
 
+function createBaseRunStarted(): RunStarted {
+  return { trainerId: "", attempt: 0 };
+}
+
+export const RunStarted: MessageFns<RunStarted> = {
+  encode(message: RunStarted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.trainerId !== "") {
+      writer.uint32(10).string(message.trainerId);
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(16).uint32(message.attempt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RunStarted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRunStarted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.trainerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.attempt = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RunStarted {
+    return {
+      trainerId: isSet(object.trainerId)
+        ? globalThis.String(object.trainerId)
+        : isSet(object.trainer_id)
+        ? globalThis.String(object.trainer_id)
+        : "",
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
+    };
+  },
+
+  toJSON(message: RunStarted): unknown {
+    const obj: any = {};
+    if (message.trainerId !== "") {
+      obj.trainerId = message.trainerId;
+    }
+    if (message.attempt !== 0) {
+      obj.attempt = Math.round(message.attempt);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RunStarted>): RunStarted {
+    return RunStarted.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RunStarted>): RunStarted {
+    const message = createBaseRunStarted();
+    message.trainerId = object.trainerId ?? "";
+    message.attempt = object.attempt ?? 0;
+    return message;
+  },
+};
+
 function createBaseRunEvent(): RunEvent {
   return { runId: "", event: undefined };
 }
@@ -1836,6 +1946,9 @@ export const RunEvent: MessageFns<RunEvent> = {
         break;
       case "failure":
         RunFailure.encode(message.event.value, writer.uint32(34).fork()).join();
+        break;
+      case "started":
+        RunStarted.encode(message.event.value, writer.uint32(42).fork()).join();
         break;
     }
     return writer;
@@ -1886,6 +1999,14 @@ export const RunEvent: MessageFns<RunEvent> = {
             message.event = { $case: "failure", value: RunFailure.decode(reader, reader.uint32()) };
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.event = { $case: "started", value: RunStarted.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1911,6 +2032,8 @@ export const RunEvent: MessageFns<RunEvent> = {
         ? { $case: "result", value: RunResult.fromJSON(object.result) }
         : isSet(object.failure)
         ? { $case: "failure", value: RunFailure.fromJSON(object.failure) }
+        : isSet(object.started)
+        ? { $case: "started", value: RunStarted.fromJSON(object.started) }
         : undefined,
     };
   },
@@ -1926,6 +2049,8 @@ export const RunEvent: MessageFns<RunEvent> = {
       obj.result = RunResult.toJSON(message.event.value);
     } else if (message.event?.$case === "failure") {
       obj.failure = RunFailure.toJSON(message.event.value);
+    } else if (message.event?.$case === "started") {
+      obj.started = RunStarted.toJSON(message.event.value);
     }
     return obj;
   },
@@ -1955,7 +2080,122 @@ export const RunEvent: MessageFns<RunEvent> = {
         }
         break;
       }
+      case "started": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "started", value: RunStarted.fromPartial(object.event.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseRunStop(): RunStop {
+  return { sweepId: "", runId: "", reason: "" };
+}
+
+export const RunStop: MessageFns<RunStop> = {
+  encode(message: RunStop, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sweepId !== "") {
+      writer.uint32(10).string(message.sweepId);
+    }
+    if (message.runId !== "") {
+      writer.uint32(18).string(message.runId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RunStop {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRunStop();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sweepId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RunStop {
+    return {
+      sweepId: isSet(object.sweepId)
+        ? globalThis.String(object.sweepId)
+        : isSet(object.sweep_id)
+        ? globalThis.String(object.sweep_id)
+        : "",
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: RunStop): unknown {
+    const obj: any = {};
+    if (message.sweepId !== "") {
+      obj.sweepId = message.sweepId;
+    }
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RunStop>): RunStop {
+    return RunStop.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RunStop>): RunStop {
+    const message = createBaseRunStop();
+    message.sweepId = object.sweepId ?? "";
+    message.runId = object.runId ?? "";
+    message.reason = object.reason ?? "";
     return message;
   },
 };

@@ -1,0 +1,126 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { nuid, type NatsConnection } from '@nats-io/nats-core';
+import { JournalError } from '../../core/errors.js';
+import { JOURNAL_STREAM, checkSweepToken, subjects } from '../../core/nats/topology.js';
+import type { JournalBackend } from './backend.js';
+import type { JournalRecord } from './records.js';
+
+export interface JetStreamJournalOptions {
+  /** False when resuming: a sweep without a journal is then an error. */
+  create: boolean;
+  /** How long an append may keep failing (NATS down) before the journal gives up. */
+  patienceMs?: number;
+}
+
+/**
+ * A sweep's journal in cluster mode: one JSON record per message on the
+ * subject cellsweep.journal.<sweep> of the file-stored CELLSWEEP_JOURNAL
+ * stream (replicated when the stream has replicas).
+ *
+ * One writer at a time, enforced by the server: every append expects the
+ * subject's last sequence to be the one this writer saw last, so a second
+ * coordinator writing the same sweep fails instead of interleaving records.
+ * An append that timed out (NATS restarting) is retried; if the first try
+ * did land, the subject's last message carries this append's id and is
+ * taken as the acknowledgement, so no record is written twice.
+ */
+export class JetStreamJournal<R extends { op: string } = JournalRecord> implements JournalBackend<R> {
+  private queue: Promise<void> = Promise.resolve();
+  private broken: Error | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    readonly sweepId: string,
+    private readonly records: R[],
+    private lastSeq: number,
+    private readonly patienceMs: number,
+  ) {}
+
+  static async open<R extends { op: string } = JournalRecord>(nc: NatsConnection, sweepId: string, opts: JetStreamJournalOptions): Promise<JetStreamJournal<R>> {
+    checkSweepToken(sweepId);
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
+    const subject = subjects.journal(sweepId);
+    const last = await jsm.streams.getMessage(JOURNAL_STREAM, { last_by_subj: subject }).catch(() => null);
+    if (last === null && !opts.create) throw new JournalError(`no journal for sweep ${sweepId} in stream ${JOURNAL_STREAM}`, { field: 'sweep' });
+    if (last !== null && opts.create) throw new JournalError(`sweep ${sweepId} already has a journal`, { field: 'sweep' });
+    const records: R[] = [];
+    if (last !== null) {
+      const consumer = await js.consumers.get(JOURNAL_STREAM, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
+      const messages = await consumer.consume();
+      for await (const msg of messages) {
+        try {
+          records.push(JSON.parse(msg.string()) as R);
+        } catch (err) {
+          await messages.close();
+          throw new JournalError(`record at stream sequence ${msg.seq} is not JSON: ${(err as Error).message}`, { file: `${JOURNAL_STREAM}:${subject}` });
+        }
+        if (msg.seq >= last.seq) break;
+      }
+      await messages.close();
+    }
+    return new JetStreamJournal<R>(js, jsm, sweepId, records, last?.seq ?? 0, opts.patienceMs ?? 60_000);
+  }
+
+  /** The ids of every sweep that has a journal in the stream. */
+  static async sweeps(nc: NatsConnection): Promise<string[]> {
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info(JOURNAL_STREAM, { subjects_filter: subjects.allJournals });
+    return Object.keys(info.state.subjects ?? {}).map((s) => s.slice(subjects.journal('').length));
+  }
+
+  async read(from = 0): Promise<R[]> {
+    return this.records.slice(from);
+  }
+
+  append(records: readonly R[]): Promise<void> {
+    const run = this.queue.then(() => this.write(records));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.queue;
+  }
+
+  private async write(records: readonly R[]): Promise<void> {
+    if (this.closed) throw new JournalError('the journal is closed');
+    if (this.broken !== undefined) throw this.broken;
+    const subject = subjects.journal(this.sweepId);
+    for (const record of records) {
+      const msgID = nuid.next();
+      const data = new TextEncoder().encode(JSON.stringify(record));
+      const deadline = Date.now() + this.patienceMs;
+      for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
+        try {
+          const ack = await this.js.publish(subject, data, { msgID, expect: { lastSubjectSequence: this.lastSeq } });
+          this.lastSeq = ack.seq;
+          break;
+        } catch (err) {
+          const message = (err as Error).message;
+          if (/wrong last sequence/i.test(message)) {
+            const last = await this.jsm.streams.getMessage(JOURNAL_STREAM, { last_by_subj: subject }).catch(() => null);
+            if (last !== null && last.header?.get('Nats-Msg-Id') === msgID) {
+              this.lastSeq = last.seq;
+              break;
+            }
+            this.broken = new JournalError(`another coordinator is writing the journal of sweep ${this.sweepId} (${message}); this one stops writing`, {
+              file: `${JOURNAL_STREAM}:${subject}`,
+            });
+            throw this.broken;
+          }
+          if (Date.now() > deadline) {
+            this.broken = new JournalError(`cannot append to the journal of sweep ${this.sweepId}: ${message}`, { file: `${JOURNAL_STREAM}:${subject}` });
+            throw this.broken;
+          }
+          await sleep(wait);
+        }
+      }
+      this.records.push(record);
+    }
+  }
+}
