@@ -10,6 +10,9 @@ Usage:
   cellsweep datasets synth --shape data1 --out DIR [--genes N] [--seed S]
   cellsweep datasets check DIR                                      load and preprocess a dataset, report it
   cellsweep trainer [--port P] [--host H] [--id ID] [--backend B]  serve the gRPC Trainer service
+  cellsweep trainer --nats URL [--id ID] [--backend B]              cluster mode: take runs from NATS JetStream
+  cellsweep coordinator --nats URL --listen ADDR --token-file F     cluster mode: serve StudyService (docs/cluster.md)
+  cellsweep sweep FILE --coordinator ADDR [--token-file F]          submit a sweep to a coordinator and watch it
   cellsweep ask-tell --state FILE [--space S] [--sampler tpe]       drive a sampler over JSON lines (stdin/stdout)
   cellsweep ask --state FILE [--n K] | tell --state FILE --trial N --value V   one ask or tell
 
@@ -24,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   train: async () => (await import('./commands/train.js')).trainCommand,
   datasets: async () => (await import('./commands/datasets.js')).datasetsCommand,
   trainer: async () => (await import('./commands/trainer.js')).trainerCommand,
+  coordinator: async () => (await import('./commands/coordinator.js')).coordinatorCommand,
   'ask-tell': async () => (await import('./commands/ask-tell.js')).askTellCommand,
   ask: async () => (await import('./commands/ask-tell.js')).askCommand,
   tell: async () => (await import('./commands/ask-tell.js')).tellCommand,

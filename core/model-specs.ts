@@ -157,7 +157,7 @@ export const SLEEP: ModelSpec = {
   settings: {
     seconds: { type: 'float', default: 0.05, min: 0, max: 86400, help: 'time the run takes, spread evenly over its epochs' },
     epochs: { type: 'int', default: 1, min: 1, max: 100000, help: 'epochs, each reporting progress' },
-    signal: { type: 'float', default: 0.5, min: 0, max: 1, help: 'weight of the true label in each cell score (0: chance AUC, 1: AUC 1)' },
+    signal: { type: 'float', default: 0.5, min: 0, max: 1, help: 'weight of the true label against standard normal noise in each cell score (0: chance AUC, 1: AUC 1)' },
     crash_at_epoch: {
       type: 'int',
       default: 0,

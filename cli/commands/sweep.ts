@@ -21,9 +21,12 @@ import { checkBackendOption, intOption, parseCommand } from '../args.js';
 import { checkDatasets } from '../check-datasets.js';
 import { DEMO_SWEEP_YAML, demoSweep } from '../demo.js';
 import { ProgressDisplay, duration } from '../progress.js';
+import { remoteSweep } from './sweep-remote.js';
 
 const USAGE = `Usage: cellsweep sweep [FILE] [--out DIR] [--trainers N] [--backend auto|tensorflow|wasm|cpu]
        cellsweep sweep --resume DIR [--trainers N] [--backend B]
+       cellsweep sweep FILE --coordinator ADDR [--token-file F] [--tls-ca F]
+       cellsweep sweep --coordinator ADDR --watch SWEEP_ID
        cellsweep sweep --print-demo`;
 
 const BIN = fileURLToPath(new URL('../../bin/cellsweep.mjs', import.meta.url));
@@ -43,9 +46,29 @@ export async function sweepCommand(argv: string[]): Promise<number> {
       trainers: { type: 'string' },
       backend: { type: 'string' },
       'print-demo': { type: 'boolean', default: false },
+      coordinator: { type: 'string' },
+      watch: { type: 'string' },
+      'token-file': { type: 'string' },
+      'tls-ca': { type: 'string' },
     },
     USAGE,
   );
+  if (values.coordinator !== undefined) {
+    if (values.resume !== undefined || values.out !== undefined || values.trainers !== undefined || values.backend !== undefined) {
+      throw new ConfigError(`--coordinator sends the sweep to a cluster: --resume, --out, --trainers and --backend are the coordinator's business there\n\n${USAGE}`);
+    }
+    if (positionals.length > 1) throw new ConfigError(`expected at most one sweep file, but got ${positionals.length}\n\n${USAGE}`);
+    return remoteSweep({
+      address: values.coordinator,
+      ...(positionals[0] === undefined ? {} : { file: positionals[0] }),
+      ...(values.watch === undefined ? {} : { watch: values.watch }),
+      ...(values['token-file'] === undefined ? {} : { tokenFile: values['token-file'] }),
+      ...(values['tls-ca'] === undefined ? {} : { tlsCa: values['tls-ca'] }),
+    });
+  }
+  if (values.watch !== undefined || values['token-file'] !== undefined || values['tls-ca'] !== undefined) {
+    throw new ConfigError(`--watch, --token-file and --tls-ca go with --coordinator\n\n${USAGE}`);
+  }
   if (values['print-demo']) {
     process.stdout.write(DEMO_SWEEP_YAML);
     return 0;

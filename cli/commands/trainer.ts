@@ -5,12 +5,12 @@ import { DatasetCache } from '../../trainer/worker/dataset-cache.js';
 import { startTrainerServer } from '../../trainer/worker/trainer-server.js';
 import { checkBackendOption, intOption, parseCommand } from '../args.js';
 import { VERSION } from '../version.js';
-import { connectNats, natsSettings } from '../../core/nats/connect.js';
+import { connectNats } from '../../core/nats/connect.js';
+import { NATS_OPTIONS, NATS_USAGE, natsSettingsOf } from '../nats-options.js';
 import { runNatsWorker } from '../../trainer/worker/nats-worker.js';
 
 const USAGE = `Usage: cellsweep trainer [--port P] [--host H] [--id ID] [--backend auto|tensorflow|wasm|cpu] [--exit-with-parent]
-       cellsweep trainer --nats URL [--nats-creds F | --nats-nkey F] [--nats-tls-ca F] [--nats-tls-cert F --nats-tls-key F] [--id ID] [--backend B]
-  (NATS_URL, NATS_USER, NATS_PASSWORD, NATS_CREDS, NATS_NKEY, NATS_TLS_* are read from the environment)`;
+       cellsweep trainer --nats URL [--id ID] [--backend B] ${NATS_USAGE}`;
 
 /**
  * A trainer process. Prints one JSON line `{"event":"listening",...}` on
@@ -27,12 +27,7 @@ export async function trainerCommand(argv: string[]): Promise<number> {
       id: { type: 'string' },
       backend: { type: 'string' },
       'exit-with-parent': { type: 'boolean', default: false },
-      nats: { type: 'string' },
-      'nats-creds': { type: 'string' },
-      'nats-nkey': { type: 'string' },
-      'nats-tls-ca': { type: 'string' },
-      'nats-tls-cert': { type: 'string' },
-      'nats-tls-key': { type: 'string' },
+      ...NATS_OPTIONS,
     },
     USAGE,
   );
@@ -86,16 +81,13 @@ export async function trainerCommand(argv: string[]): Promise<number> {
  * process exits 0; a NATS outage is waited out.
  */
 async function natsTrainer(
-  values: { nats?: string | undefined; 'nats-creds'?: string | undefined; 'nats-nkey'?: string | undefined; 'nats-tls-ca'?: string | undefined; 'nats-tls-cert'?: string | undefined; 'nats-tls-key'?: string | undefined },
+  values: Parameters<typeof natsSettingsOf>[0],
   trainerId: string,
   backend: string,
   datasets: DatasetCache,
   log: (line: string) => void,
 ): Promise<number> {
-  const settings = natsSettings(
-    { url: values.nats, creds: values['nats-creds'], nkey: values['nats-nkey'], tlsCa: values['nats-tls-ca'], tlsCert: values['nats-tls-cert'], tlsKey: values['nats-tls-key'] },
-    `cellsweep-trainer ${trainerId}`,
-  );
+  const settings = natsSettingsOf(values, `cellsweep-trainer ${trainerId}`);
   const nc = await connectNats(settings);
   log(`connected to NATS ${nc.getServer()} with backend ${backend}`);
   process.stdout.write(JSON.stringify({ event: 'ready', trainerId, backend, nats: nc.getServer() }) + '\n');

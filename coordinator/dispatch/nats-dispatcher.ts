@@ -48,6 +48,7 @@ export class NatsDispatcher implements Dispatcher {
   private progressSub: Subscription | undefined;
   private events: ConsumerMessages | undefined;
   private closed = false;
+  private detached = false;
 
   private constructor(
     private readonly opts: NatsDispatcherOptions,
@@ -79,7 +80,7 @@ export class NatsDispatcher implements Dispatcher {
         if (run !== entry) return;
         this.inFlight.delete(spec.runId);
         reject(new InterruptedError('run cancelled'));
-        void this.withdraw(spec.runId, entry.seq);
+        if (!this.detached) void this.withdraw(spec.runId, entry.seq);
       };
       const entry: InFlight = {
         hooks,
@@ -100,6 +101,15 @@ export class NatsDispatcher implements Dispatcher {
         entry.reject(err);
       });
     });
+  }
+
+  /**
+   * From now on a cancelled run is only forgotten here, not withdrawn: for a
+   * coordinator that shuts down, whose runs should go on training and be
+   * picked up by its successor (`resumed` runs).
+   */
+  detach(): void {
+    this.detached = true;
   }
 
   async close(): Promise<void> {

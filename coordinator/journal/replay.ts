@@ -50,7 +50,10 @@ export function applyRecord(state: SweepState, record: JournalRecord, where: { f
         state: 'RUNNING',
         runs: new Map(),
       });
-      if (state.status === 'stopped') state.status = 'running';
+      if (state.status === 'stopped') {
+        state.status = 'running';
+        delete state.stopReason;
+      }
       return;
     }
     case 'run_started':
@@ -85,6 +88,7 @@ export function applyRecord(state: SweepState, record: JournalRecord, where: { f
     }
     case 'sweep_stopped':
       state.status = 'stopped';
+      state.stopReason = record.reason;
       return;
     case 'sweep_finished':
       state.status = 'complete';

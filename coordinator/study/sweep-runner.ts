@@ -71,7 +71,10 @@ export class SweepRunner {
     return this.opts.state;
   }
 
-  /** Runs until every study has spent its budget ('complete') or `signal` stops it ('stopped'). */
+  /**
+   * Runs until every study has spent its budget ('complete') or `signal` stops
+   * it ('stopped'; a string `signal.reason` is recorded as the stop's reason).
+   */
   async run(signal: AbortSignal): Promise<'complete' | 'stopped'> {
     if (this.state.status === 'complete') return 'complete';
     const onStop = (): void => {
@@ -97,7 +100,7 @@ export class SweepRunner {
       throw this.fatal;
     }
     if (this.cancel.signal.aborted) {
-      await this.record({ op: 'sweep_stopped', t: this.now(), reason: 'interrupted' });
+      await this.record({ op: 'sweep_stopped', t: this.now(), reason: typeof signal.reason === 'string' ? signal.reason : 'interrupted' });
       return 'stopped';
     }
     const open = [...this.state.studies.values()].flatMap((s) => s.trials.filter((t) => t.state === 'RUNNING'));

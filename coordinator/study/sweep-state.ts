@@ -39,6 +39,8 @@ export interface SweepState {
   createdAt: number;
   studies: Map<string, Study>;
   status: SweepStatus;
+  /** Why the sweep last stopped (sweep_stopped), while it is stopped. */
+  stopReason?: string;
 }
 
 export function trialsDone(study: Study): number {

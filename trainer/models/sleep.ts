@@ -8,8 +8,10 @@ import { intSetting, numberSetting } from './settings.js';
 /**
  * The `sleep` test family (core/model-specs SLEEP): a run that costs only
  * time, so dispatch throughput and fault handling can be measured apart from
- * training. Cell scores are signal * label + (1 - signal) * noise, the noise
- * drawn from the run's seed: the same settings and seed give the same AUC.
+ * training. Cell scores are signal * label + (1 - signal) * noise, the
+ * noise standard normal and drawn from the run's seed: the AUC rises
+ * smoothly with signal (about Phi(signal / ((1 - signal) sqrt 2))), and the
+ * same settings and seed give the same AUC.
  */
 export const sleepModel: ModelFamily = {
   spec: SLEEP,
@@ -24,7 +26,7 @@ async function trainSleep(input: TrainInput): Promise<TrainOutput> {
   const { y, rows } = input.data.cells;
   const noise = new Rng(input.seed).derive('sleep');
   const cellScores = new Float32Array(rows);
-  for (let i = 0; i < rows; i++) cellScores[i] = signal * (y[i] as number) + (1 - signal) * noise.float();
+  for (let i = 0; i < rows; i++) cellScores[i] = signal * (y[i] as number) + (1 - signal) * noise.normal();
 
   for (let epoch = 1; epoch <= epochs; epoch++) {
     if (input.signal.aborted) throw new InterruptedError(`sleep interrupted before epoch ${epoch} of ${epochs}`);

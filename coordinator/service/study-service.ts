@@ -1,0 +1,173 @@
+import { timingSafeEqual } from 'node:crypto';
+import { status, type Metadata, type sendUnaryData, type ServerErrorResponse, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
+import {
+  SweepState as WireSweepState,
+  type CreateSweepRequest,
+  type GetBestRequest,
+  type GetBestResponse,
+  type GetSweepRequest,
+  type ListStudiesRequest,
+  type ListStudiesResponse,
+  type ListSweepsRequest,
+  type ListSweepsResponse,
+  type ListTrialsRequest,
+  type ListTrialsResponse,
+  type StopSweepRequest,
+  type StudyServiceServer,
+  type Sweep,
+  type SweepEvent,
+  type WatchSweepRequest,
+} from '../../proto/gen/cellsweep/v1/study.js';
+import { CellsweepError } from '../../core/errors.js';
+import { parseSweep } from '../config/load-sweep.js';
+import { bestTrial } from '../study/aggregate.js';
+import type { ClusterCoordinator, SweepHandle } from './cluster-coordinator.js';
+import { decodePageToken, encodePageToken, studyMessage, sweepMessage, sweepStateOf, trialMessage } from './messages.js';
+
+export interface StudyServiceOptions {
+  coordinator: ClusterCoordinator;
+  /** Bearer token that mutating calls (CreateSweep, StopSweep) must carry; undefined: none needed (--no-auth). */
+  token: string | undefined;
+  /** Relative dataset paths in a submitted sweep are resolved against this directory (as the trainers see it). */
+  dataRoot: string;
+  /** Largest accepted sweep file. */
+  maxConfigBytes?: number;
+}
+
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 1000;
+
+class RpcError extends Error {
+  constructor(
+    readonly code: status,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The coordinator's client API (proto/cellsweep/v1/study.proto). Reads are
+ * open; CreateSweep and StopSweep need `authorization: Bearer <token>`.
+ * Every error is a status code with a message that names the field.
+ */
+export function studyService(opts: StudyServiceOptions): StudyServiceServer {
+  const { coordinator } = opts;
+  const sweepOf = (id: string): SweepHandle => {
+    if (id === '') throw new RpcError(status.INVALID_ARGUMENT, 'sweep_id is required');
+    const sweep = coordinator.get(id);
+    if (sweep === undefined) throw new RpcError(status.NOT_FOUND, `no sweep with sweep_id '${id}'`);
+    return sweep;
+  };
+  const authorize = (metadata: Metadata): void => {
+    if (opts.token === undefined) return;
+    const header = metadata.get('authorization')[0];
+    if (typeof header !== 'string' || !header.startsWith('Bearer ')) throw new RpcError(status.UNAUTHENTICATED, 'this call needs an authorization: Bearer <token> header');
+    const given = Buffer.from(header.slice('Bearer '.length));
+    const expected = Buffer.from(opts.token);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new RpcError(status.UNAUTHENTICATED, 'wrong bearer token');
+  };
+
+  return {
+    createSweep: unary(async (call: ServerUnaryCall<CreateSweepRequest, Sweep>) => {
+      authorize(call.metadata);
+      const yaml = call.request.configYaml;
+      if (yaml.trim() === '') throw new RpcError(status.INVALID_ARGUMENT, 'config_yaml is empty: send the sweep file (docs/sweep-file.md)');
+      const limit = opts.maxConfigBytes ?? 1024 * 1024;
+      if (Buffer.byteLength(yaml) > limit) throw new RpcError(status.INVALID_ARGUMENT, `config_yaml is larger than ${limit} bytes`);
+      const config = parseSweep(yaml, 'config_yaml', opts.dataRoot);
+      return sweepMessage(await coordinator.create(config));
+    }),
+    getSweep: unary(async (call: ServerUnaryCall<GetSweepRequest, Sweep>) => sweepMessage(sweepOf(call.request.sweepId))),
+    listSweeps: unary(async (call: ServerUnaryCall<ListSweepsRequest, ListSweepsResponse>) => {
+      const { items, next } = page(coordinator.list(), call.request.pageSize, call.request.pageToken);
+      return { sweeps: items.map((s) => sweepMessage(s)), nextPageToken: next };
+    }),
+    listStudies: unary(async (call: ServerUnaryCall<ListStudiesRequest, ListStudiesResponse>) => ({
+      studies: [...sweepOf(call.request.sweepId).state.studies.values()].map(studyMessage),
+    })),
+    listTrials: unary(async (call: ServerUnaryCall<ListTrialsRequest, ListTrialsResponse>) => {
+      const sweep = sweepOf(call.request.sweepId);
+      const name = call.request.study;
+      if (name !== '' && !sweep.state.studies.has(name)) throw new RpcError(status.NOT_FOUND, `sweep '${sweep.id}' has no study '${name}'`);
+      const studies = [...sweep.state.studies.values()].filter((s) => name === '' || s.config.name === name);
+      const { items, next } = page(
+        studies.flatMap((s) => s.trials),
+        call.request.pageSize,
+        call.request.pageToken,
+      );
+      return { trials: items.map(trialMessage), nextPageToken: next };
+    }),
+    watchSweep: (call: ServerWritableStream<WatchSweepRequest, SweepEvent>) => {
+      let sweep: SweepHandle;
+      try {
+        sweep = sweepOf(call.request.sweepId);
+      } catch (err) {
+        call.emit('error', toServiceError(err));
+        return;
+      }
+      const id = sweep.id;
+      const finish = (): void => {
+        call.write({ sweepId: id, event: { $case: 'snapshot', value: sweepMessage(sweep) } });
+        call.write({ sweepId: id, event: { $case: 'finished', value: sweepStateOf(sweep) } });
+        call.end();
+      };
+      call.write({ sweepId: id, event: { $case: 'snapshot', value: sweepMessage(sweep) } });
+      if (sweepStateOf(sweep) !== WireSweepState.SWEEP_STATE_RUNNING || sweep.endedAt !== undefined) return finish();
+      const unsubscribe = coordinator.watch(id, (change) => {
+        if (call.cancelled) return;
+        if (change.type === 'ended') return finish();
+        if (change.type === 'progress') {
+          const { run, progress } = change;
+          const runId = `${run.study.config.name}/${run.trial.number}/${run.seed}`;
+          call.write({ sweepId: id, event: { $case: 'run', value: { runId, event: { $case: 'progress', value: progress } } } });
+          return;
+        }
+        const record = change.record;
+        if ('study' in record && 'trial' in record) {
+          const trial = sweep.state.studies.get(record.study)?.trials[record.trial];
+          if (trial !== undefined) call.write({ sweepId: id, event: { $case: 'trial', value: trialMessage(trial) } });
+        }
+      });
+      call.on('cancelled', unsubscribe);
+      call.on('close', unsubscribe);
+    },
+    stopSweep: unary(async (call: ServerUnaryCall<StopSweepRequest, Sweep>) => {
+      authorize(call.metadata);
+      const sweep = sweepOf(call.request.sweepId);
+      await coordinator.stop(sweep.id);
+      return sweepMessage(sweep);
+    }),
+    getBest: unary(async (call: ServerUnaryCall<GetBestRequest, GetBestResponse>) => {
+      const sweep = sweepOf(call.request.sweepId);
+      return { best: [...sweep.state.studies.values()].flatMap((s) => (bestTrial(s) === undefined ? [] : [trialMessage(bestTrial(s)!)])) };
+    }),
+  };
+}
+
+function page<T>(all: readonly T[], pageSize: number, pageToken: string): { items: T[]; next: string } {
+  if (pageSize > MAX_PAGE) throw new RpcError(status.INVALID_ARGUMENT, `page_size must be at most ${MAX_PAGE}, but got ${pageSize}`);
+  const size = pageSize === 0 ? DEFAULT_PAGE : pageSize;
+  const offset = decodePageToken(pageToken);
+  if (offset === undefined) throw new RpcError(status.INVALID_ARGUMENT, 'page_token is not a token this service issued');
+  const items = all.slice(offset, offset + size);
+  return { items, next: offset + size < all.length ? encodePageToken(offset + size) : '' };
+}
+
+/** A unary handler from an async function; thrown errors become status codes. */
+function unary<Req, Res>(fn: (call: ServerUnaryCall<Req, Res>) => Promise<Res>): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
+  return (call, callback) => {
+    fn(call).then(
+      (res) => callback(null, res),
+      (err: unknown) => callback(toServiceError(err)),
+    );
+  };
+}
+
+function toServiceError(err: unknown): ServerErrorResponse {
+  if (err instanceof RpcError) return { name: 'RpcError', message: err.message, code: err.code, details: err.message };
+  // Bad input (a sweep file that does not parse) is the caller's to fix.
+  if (err instanceof CellsweepError && (err.code === 'config' || err.code === 'data')) return { name: 'ConfigError', message: err.message, code: status.INVALID_ARGUMENT, details: err.message };
+  const message = err instanceof Error ? err.message : String(err);
+  return { name: 'InternalError', message, code: status.INTERNAL, details: message };
+}
