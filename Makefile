@@ -6,11 +6,13 @@ NODE_TEST := node --import tsx --test --test-concurrency=2
 TEST_FILES = $(shell find tests -name '*.test.ts' | sort)
 PYTHON_REF := /usr/bin/python3
 
-.PHONY: help install demo test test-unit typecheck proto check-proto lint-proto fixtures bench-trainer bench-tpe bench-tpe-latency bench-tpe-tabular bench-transfer clean
+.PHONY: help install demo test cluster-up cluster-down test-unit typecheck proto check-proto lint-proto fixtures bench-trainer bench-tpe bench-tpe-latency bench-tpe-tabular bench-transfer clean
 
 help:
 	@echo "make demo         install dependencies and run the embedded demo sweep"
 	@echo "make test         install dependencies and run every check and test"
+	@echo "make cluster-up   nats-server + coordinator + TRAINERS=2 trainers as local processes (docs/cluster.md)"
+	@echo "make cluster-down stop them (the JetStream store in .cluster/ is kept)"
 	@echo "make proto        regenerate proto/gen from proto/ (ts-proto via buf)"
 	@echo "make fixtures     recompute the reference fixtures (Debian python3-sklearn, -torch, -pot, -scipy, -h5py, -anndata)"
 	@echo "make bench-trainer      SCTL step time, TensorFlow.js wasm against PyTorch (bench/results/trainer-speed.md)"
@@ -34,6 +36,12 @@ test: install check-proto typecheck
 
 test-unit: install
 	$(NODE_TEST) $(filter-out tests/e2e/%,$(TEST_FILES))
+
+cluster-up: install
+	TRAINERS=$(or $(TRAINERS),2) deploy/local/cluster.sh up
+
+cluster-down:
+	deploy/local/cluster.sh down
 
 typecheck: install
 	npx tsc --noEmit -p .

@@ -74,10 +74,10 @@ export interface TrainerProc {
 }
 
 /** A real `cellsweep trainer --nats URL` process. */
-export function startNatsTrainer(url: string, id: string): TrainerProc {
-  const child = spawn(process.execPath, [BIN, 'trainer', '--nats', url, '--id', id, '--backend', 'wasm'], {
+export function startNatsTrainer(url: string, id: string, opts: { env?: NodeJS.ProcessEnv; args?: string[] } = {}): TrainerProc {
+  const child = spawn(process.execPath, [BIN, 'trainer', '--nats', url, '--id', id, '--backend', 'wasm', ...(opts.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, CELLSWEEP_BACKEND: 'wasm' },
+    env: { ...process.env, CELLSWEEP_BACKEND: 'wasm', ...opts.env },
   });
   let log = '';
   child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
@@ -101,12 +101,15 @@ export interface CoordinatorProc {
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
 
 /** A real `cellsweep coordinator` process; resolves once it serves. */
-export async function startCoordinator(natsUrl: string, opts: { ackWait?: number; maxDeliveries?: number; dataRoot?: string; extra?: string[] } = {}): Promise<CoordinatorProc> {
+export async function startCoordinator(
+  natsUrl: string,
+  opts: { ackWait?: number; maxDeliveries?: number; dataRoot?: string; extra?: string[]; env?: NodeJS.ProcessEnv } = {},
+): Promise<CoordinatorProc> {
   const dir = tempDir('coordinator');
   const tokenFile = join(dir, 'token');
   writeFileSync(tokenFile, TEST_TOKEN);
   const args = [BIN, 'coordinator', '--nats', natsUrl, '--listen', '127.0.0.1:0', '--token-file', tokenFile, '--ack-wait', String(opts.ackWait ?? 2), '--max-deliveries', String(opts.maxDeliveries ?? 3), '--data-root', opts.dataRoot ?? dir, ...(opts.extra ?? [])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   let log = '';
   let out = '';
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
@@ -136,6 +139,7 @@ export class TrainerPool {
     private readonly prefix: string,
     size: number,
     private readonly restart = true,
+    private readonly trainerOpts: { env?: NodeJS.ProcessEnv; args?: string[] } = {},
   ) {
     for (let i = 0; i < size; i++) this.spawn();
   }
@@ -154,7 +158,7 @@ export class TrainerPool {
   }
 
   private spawn(): void {
-    const trainer = startNatsTrainer(this.url, `${this.prefix}${++this.next}`);
+    const trainer = startNatsTrainer(this.url, `${this.prefix}${++this.next}`, this.trainerOpts);
     this.all.push(trainer);
     void trainer.exited.then(() => {
       if (this.restart && !this.stopped) this.spawn();

@@ -19,10 +19,16 @@ export class NatsServer {
   private constructor(
     readonly storeDir: string,
     private readonly configFile: string | undefined,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly scheme: string,
   ) {}
 
-  /** `config`: extra nats-server configuration (authorization, tls) written to a file. */
-  static async start(opts: { config?: string } = {}): Promise<NatsServer> {
+  /**
+   * `config`: extra nats-server configuration (authorization, tls) written to
+   * a file; `env`: variables the configuration refers to; `tls`: the URL
+   * scheme is tls:// (the configuration has a tls block).
+   */
+  static async start(opts: { config?: string; env?: NodeJS.ProcessEnv; tls?: boolean } = {}): Promise<NatsServer> {
     if (!existsSync(NATS_SERVER)) throw new Error(`${NATS_SERVER} not found: install it with 'apt-get install nats-server' (.ci/run does)`);
     const dir = mkdtempSync(join(tmpdir(), 'cellsweep-nats-'));
     let configFile: string | undefined;
@@ -30,13 +36,13 @@ export class NatsServer {
       configFile = join(dir, 'nats.conf');
       writeFileSync(configFile, opts.config);
     }
-    const server = new NatsServer(join(dir, 'store'), configFile);
+    const server = new NatsServer(join(dir, 'store'), configFile, { ...process.env, ...opts.env }, opts.tls === true ? 'tls' : 'nats');
     await server.launch(-1);
     return server;
   }
 
   get url(): string {
-    return `nats://127.0.0.1:${this.port}`;
+    return `${this.scheme}://127.0.0.1:${this.port}`;
   }
 
   get pid(): number | undefined {
@@ -65,7 +71,7 @@ export class NatsServer {
   private launch(port: number): Promise<void> {
     const args = ['-js', '-sd', this.storeDir, '-a', '127.0.0.1', '-p', String(port)];
     if (this.configFile !== undefined) args.push('-c', this.configFile);
-    const child = spawn(NATS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(NATS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'], env: this.env });
     this.child = child;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`nats-server did not start within 10 s:\n${this.log}`)), 10_000);

@@ -1,0 +1,167 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect as tcpConnect } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { credentials, makeClientConstructor, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { SweepState, TrialState, type SweepEvent } from '../../proto/gen/cellsweep/v1/study.js';
+import { RUNS_STREAM } from '../../core/nats/topology.js';
+import { call, studyClient } from '../../cli/study-client.js';
+import { NatsServer } from './nats-server.js';
+import { TEST_TOKEN, TrainerPool, connectTo, sleepSweepYaml, startCoordinator, testClient, type CoordinatorProc } from './cluster-helpers.js';
+
+let server: NatsServer;
+let nc: NatsConnection;
+let coordinator: CoordinatorProc;
+let pool: TrainerPool;
+
+before(async () => {
+  server = await NatsServer.start();
+  nc = await connectTo(server.url);
+  coordinator = await startCoordinator(server.url);
+  pool = new TrainerPool(server.url, 'svc', 2);
+});
+
+after(async () => {
+  await pool?.stop();
+  coordinator?.child.kill('SIGKILL');
+  await coordinator?.exited;
+  await nc?.close();
+  await server?.stop();
+});
+
+test('create, watch to the end, list trials page by page, get the best; health says SERVING', { timeout: 90_000 }, async () => {
+  const api = testClient(coordinator.address);
+  const { yaml } = await sleepSweepYaml({ trials: 5, seeds: [1, 2], seconds: 0.2, parallel: 2, sampler: 'tpe' });
+  const created = await api.create(yaml);
+  assert.equal(created.state, SweepState.SWEEP_STATE_RUNNING);
+  assert.equal(created.studies[0]?.runsTotal, 10);
+
+  const events: SweepEvent[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const stream = api.client.watchSweep({ sweepId: created.sweepId });
+    stream.on('data', (e: SweepEvent) => events.push(e));
+    stream.on('error', reject);
+    stream.on('end', resolve);
+  });
+  assert.equal(events[0]?.event?.$case, 'snapshot');
+  assert.deepEqual(events.at(-1)?.event, { $case: 'finished', value: SweepState.SWEEP_STATE_COMPLETE });
+  const finishedTrials = new Set(events.flatMap((e) => (e.event?.$case === 'trial' && e.event.value.state === TrialState.TRIAL_STATE_COMPLETE ? [e.event.value.number] : [])));
+  assert.deepEqual([...finishedTrials].sort(), [0, 1, 2, 3, 4], 'the watch saw every trial finish');
+  assert.ok(events.some((e) => e.event?.$case === 'run' && e.event.value.event?.$case === 'progress'), 'and run progress');
+
+  const seen: number[] = [];
+  let token = '';
+  let pages = 0;
+  do {
+    const page = await api.trials(created.sweepId, 2, token);
+    seen.push(...page.trials.map((t) => t.number));
+    token = page.nextPageToken;
+    pages++;
+  } while (token !== '');
+  assert.deepEqual(seen, [0, 1, 2, 3, 4]);
+  assert.equal(pages, 3);
+
+  const all = (await api.trials(created.sweepId)).trials;
+  const top = [...all].sort((a, b) => b.auc!.mean - a.auc!.mean || b.aupr!.mean - a.aupr!.mean || a.number - b.number)[0]!;
+  const best = await api.best(created.sweepId);
+  assert.equal(best.best[0]?.number, top.number);
+  const listed = await call(api.client.listSweeps, api.client, { pageSize: 0, pageToken: '' }, api.metadata);
+  assert.ok(listed.sweeps.some((s) => s.sweepId === created.sweepId && s.state === SweepState.SWEEP_STATE_COMPLETE));
+
+  const Health = makeClientConstructor(healthService, 'Health');
+  const health = new Health(coordinator.address, credentials.createInsecure()) as unknown as {
+    check(req: { service: string }, cb: (err: Error | null, res: { status: string }) => void): void;
+    close(): void;
+  };
+  for (const name of ['', 'cellsweep.v1.StudyService']) {
+    const res = await new Promise<{ status: string }>((resolve, reject) => health.check({ service: name }, (err, r) => (err ? reject(err) : resolve(r))));
+    assert.equal(res.status, 'SERVING');
+  }
+  health.close();
+});
+
+test('StopSweep drops the queued runs and the sweep is not resumed by the next coordinator', { timeout: 90_000 }, async () => {
+  const api = testClient(coordinator.address);
+  const { yaml } = await sleepSweepYaml({ trials: 20, seeds: [1, 2, 3], seconds: 2, parallel: 6, name: 'to-stop' });
+  const { sweepId } = await api.create(yaml);
+  await new Promise((r) => setTimeout(r, 1500));
+  const stopped = await call(api.client.stopSweep, api.client, { sweepId }, api.metadata);
+  assert.equal(stopped.state, SweepState.SWEEP_STATE_STOPPED);
+  const jsm = await jetstreamManager(nc);
+  const left = await jsm.streams.info(RUNS_STREAM, { subjects_filter: `cellsweep.runs.${sweepId}.>` });
+  assert.equal(Object.keys(left.state.subjects ?? {}).length, 0, 'no run of the stopped sweep is left in the queue');
+
+  coordinator.child.kill('SIGTERM');
+  assert.equal((await coordinator.exited).code, 0);
+  coordinator = await startCoordinator(server.url);
+  assert.match(coordinator.log(), new RegExp(`sweep to-stop \\(${sweepId}\\): stopped`));
+  assert.equal((await testClient(coordinator.address).get(sweepId)).state, SweepState.SWEEP_STATE_STOPPED);
+});
+
+test('bad requests get clear status codes and change nothing; random bytes on the port crash nothing', { timeout: 60_000 }, async () => {
+  const { yaml } = await sleepSweepYaml({ trials: 1, seeds: [1], seconds: 0 });
+  const api = testClient(coordinator.address);
+  const count = async (): Promise<number> => (await call(api.client.listSweeps, api.client, { pageSize: 1000, pageToken: '' }, api.metadata)).sweeps.length;
+  const anySweep = (await api.create(yaml)).sweepId;
+  const before = await count();
+  const code = async (p: Promise<unknown>): Promise<[number, string]> => {
+    try {
+      await p;
+    } catch (err) {
+      return [(err as ServiceError).code, (err as ServiceError).details];
+    }
+    return [status.OK, ''];
+  };
+
+  const anonymous = studyClient({ address: coordinator.address });
+  assert.equal((await code(call(anonymous.client.createSweep, anonymous.client, { configYaml: yaml }, anonymous.metadata)))[0], status.UNAUTHENTICATED);
+  const wrong = studyClient({ address: coordinator.address, token: 'not-the-token-at-all' });
+  assert.deepEqual(await code(call(wrong.client.createSweep, wrong.client, { configYaml: yaml }, wrong.metadata)), [status.UNAUTHENTICATED, 'wrong bearer token']);
+  assert.equal((await code(call(wrong.client.stopSweep, wrong.client, { sweepId: 'x' }, wrong.metadata)))[0], status.UNAUTHENTICATED);
+
+  const [badCode, badMessage] = await code(api.create(yaml.replace('trials: 1', 'trials: -3')));
+  assert.equal(badCode, status.INVALID_ARGUMENT);
+  assert.match(badMessage, /config_yaml:5.*trials/);
+  assert.deepEqual(await code(api.create('   ')), [status.INVALID_ARGUMENT, 'config_yaml is empty: send the sweep file (docs/sweep-file.md)']);
+  assert.equal((await code(api.get('no-such-sweep')))[0], status.NOT_FOUND);
+  assert.equal((await code(api.trials('')))[0], status.INVALID_ARGUMENT);
+  assert.equal((await code(api.trials(anySweep, 5000)))[0], status.INVALID_ARGUMENT);
+  assert.equal((await code(api.trials(anySweep, 2, 'not-a-token')))[0], status.INVALID_ARGUMENT);
+  assert.equal((await code(api.create('x'.repeat(5 * 1024 * 1024))))[0], status.RESOURCE_EXHAUSTED);
+
+  // A malformed protobuf message (random bytes as the request body of CreateSweep).
+  const garbage = await new Promise<ServiceError | null>((resolve) =>
+    api.client.makeUnaryRequest(
+      '/cellsweep.v1.StudyService/CreateSweep',
+      () => randomBytes(256),
+      (b: Buffer) => b,
+      {},
+      withToken(),
+      (err) => resolve(err),
+    ),
+  );
+  assert.ok(garbage !== null && [status.INTERNAL, status.INVALID_ARGUMENT, status.UNAUTHENTICATED].includes(garbage.code), `rejected: ${garbage?.code} ${garbage?.details}`);
+
+  // Random bytes straight onto the TCP port.
+  await new Promise<void>((resolve) => {
+    const [host, port] = [coordinator.address.slice(0, coordinator.address.lastIndexOf(':')), Number(coordinator.address.slice(coordinator.address.lastIndexOf(':') + 1))];
+    const socket = tcpConnect({ host, port }, () => {
+      socket.write(randomBytes(64 * 1024));
+      // The server may hold a connection it cannot parse open; this side hangs up.
+      setTimeout(() => socket.destroy(), 500);
+    });
+    socket.on('error', () => resolve());
+    socket.on('close', () => resolve());
+  });
+  assert.equal(coordinator.child.exitCode, null, 'the coordinator is still up');
+  assert.equal(await count(), before, 'no sweep was created by any of it');
+});
+
+function withToken(): Metadata {
+  const m = new Metadata();
+  m.set('authorization', `Bearer ${TEST_TOKEN}`);
+  return m;
+}
