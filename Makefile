@@ -6,7 +6,7 @@ NODE_TEST := node --import tsx --test --test-concurrency=2
 TEST_FILES = $(shell find tests -name '*.test.ts' | sort)
 PYTHON_REF := /usr/bin/python3
 
-.PHONY: help install demo test cluster-up cluster-down test-unit typecheck proto check-proto lint-proto fixtures bench-trainer bench-tpe bench-tpe-latency bench-tpe-tabular bench-transfer clean
+.PHONY: help install system-deps demo test cluster-up cluster-down test-unit typecheck proto check-proto lint-proto fixtures bench-trainer bench-tpe bench-tpe-latency bench-tpe-tabular bench-transfer clean
 
 help:
 	@echo "make demo         install dependencies and run the embedded demo sweep"
@@ -28,16 +28,24 @@ node_modules/.installed: package.json package-lock.json
 
 install: node_modules/.installed
 
+# nats-server (Debian's) for the cluster and fault tests and make cluster-up.
+system-deps:
+	@if ! command -v nats-server >/dev/null && [ ! -x /usr/sbin/nats-server ]; then \
+	  echo "installing nats-server (apt) for the cluster tests"; \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq nats-server >/dev/null; \
+	fi
+
 demo: install
 	node bin/cellsweep.mjs sweep
 
-test: install check-proto typecheck
+test: install system-deps check-proto typecheck
 	$(NODE_TEST) $(TEST_FILES)
 
 test-unit: install
 	$(NODE_TEST) $(filter-out tests/e2e/%,$(TEST_FILES))
 
-cluster-up: install
+cluster-up: install system-deps
 	TRAINERS=$(or $(TRAINERS),2) deploy/local/cluster.sh up
 
 cluster-down:
