@@ -6,7 +6,7 @@ NODE_TEST := node --import tsx --test --test-concurrency=2
 TEST_FILES = $(shell find tests -name '*.test.ts' | sort)
 PYTHON_REF := /usr/bin/python3
 
-.PHONY: help install system-deps demo test cluster-up cluster-down test-unit typecheck proto check-proto lint-proto fixtures bench-trainer bench-tpe bench-tpe-latency bench-tpe-tabular bench-transfer clean
+.PHONY: help install system-deps demo test cluster-up cluster-down test-unit typecheck proto check-proto lint-proto fixtures bench-trainer bench-tpe bench-tpe-latency bench-tpe-tabular bench-transfer bench-cluster clean
 
 help:
 	@echo "make demo         install dependencies and run the embedded demo sweep"
@@ -19,6 +19,7 @@ help:
 	@echo "make bench-tpe          TPE against Optuna on test problems (bench/results/tpe-head-to-head.md)"
 	@echo "make bench-tpe-latency  TPE suggestion latency against Optuna (bench/results/tpe-latency.md)"
 	@echo "make bench-tpe-tabular  TPE against Optuna and random on the SCTL grid table (TABLE=trials.csv of bench/tpe/tabular-sctl.yaml)"
+	@echo "make bench-cluster      cluster dispatch: runs/s, latency, coordinator CPU and memory against raw JetStream (bench/results/cluster-*.md)"
 	@echo "make bench-transfer     SCTL against bulk-only and its ablations on synthetic data (bench/results/transfer.md)"
 
 # npm ci is skipped when the lock file has not changed since the last install.
@@ -93,6 +94,13 @@ bench-tpe-tabular: install
 bench-transfer: install
 	node --import tsx bench/transfer/ablation.ts --synthetic data1 --genes 300 --data-seed 1 --scenario subclonal \
 		--sctl encoder_hidden=256,iterations=800,l3=5,depth=3 --bulk depth=3
+
+# Cluster dispatch (docs/cluster.md): 64 simulated trainers, raw JetStream in the same run.
+# First the API with 200 watchers on a 1,920-run sweep, then memory after 100,032 runs.
+bench-cluster: install system-deps
+	mkdir -p bench/results
+	node --import tsx bench/cluster/run.ts --trials 40 --watchers 200 --out bench/results/cluster-api.md
+	node --import tsx bench/cluster/run.ts --trials 2084 --watchers 0 --raw-messages 20000 --out bench/results/cluster-100k.md
 
 clean:
 	rm -rf node_modules runs .tmp

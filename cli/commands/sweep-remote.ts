@@ -39,7 +39,7 @@ export async function remoteSweep(opts: RemoteSweepOptions): Promise<number> {
       sweepId = created.sweepId;
       log(`sweep ${created.name} (${sweepId}) created on ${opts.address}; Ctrl-C stops watching, not the sweep (watch again: cellsweep sweep --coordinator ${opts.address} --watch ${sweepId})`);
     }
-    const final = await follow(client.watchSweep({ sweepId }), log).catch(rpcError(opts.address));
+    const final = await follow(client.watchSweep({ sweepId, includeRunProgress: false }), log).catch(rpcError(opts.address));
     const best = await call(client.getBest, client, { sweepId }, metadata).catch(rpcError(opts.address));
     process.stdout.write('\n' + bestTable(final, best.best) + '\n\n');
     log(`sweep ${final.name} ${SweepState[final.state].replace('SWEEP_STATE_', '').toLowerCase()} after ${final.elapsedSeconds.toFixed(1)} s`);

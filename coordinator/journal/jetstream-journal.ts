@@ -14,9 +14,14 @@ export interface JetStreamJournalOptions {
 }
 
 /**
- * A sweep's journal in cluster mode: one JSON record per message on the
- * subject cellsweep.journal.<sweep> of the file-stored CELLSWEEP_JOURNAL
- * stream (replicated when the stream has replicas).
+ * A sweep's journal in cluster mode: JSON-lines messages on the subject
+ * cellsweep.journal.<sweep> of the file-stored CELLSWEEP_JOURNAL stream
+ * (replicated when the stream has replicas).
+ *
+ * Group commit: appends that arrive while a publish is in flight are sent
+ * together as the next message, so a sweep with many runs in flight pays one
+ * round trip per batch, not per record. Each append still resolves only once
+ * the message holding it is stored.
  *
  * One writer at a time, enforced by the server: every append expects the
  * subject's last sequence to be the one this writer saw last, so a second
@@ -25,8 +30,18 @@ export interface JetStreamJournalOptions {
  * did land, the subject's last message carries this append's id and is
  * taken as the acknowledgement, so no record is written twice.
  */
+interface PendingAppend<R> {
+  records: readonly R[];
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+/** A batch stays well under NATS's default 1 MiB payload limit. */
+const MAX_BATCH_BYTES = 512 * 1024;
+
 export class JetStreamJournal<R extends { op: string } = JournalRecord> implements JournalBackend<R> {
-  private queue: Promise<void> = Promise.resolve();
+  private readonly pending: Array<PendingAppend<R>> = [];
+  private flushing: Promise<void> | undefined;
   private broken: Error | undefined;
   private closed = false;
 
@@ -52,11 +67,16 @@ export class JetStreamJournal<R extends { op: string } = JournalRecord> implemen
       const consumer = await js.consumers.get(JOURNAL_STREAM, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
       const messages = await consumer.consume();
       for await (const msg of messages) {
-        try {
-          records.push(JSON.parse(msg.string()) as R);
-        } catch (err) {
-          await messages.close();
-          throw new JournalError(`record at stream sequence ${msg.seq} is not JSON: ${(err as Error).message}`, { file: `${JOURNAL_STREAM}:${subject}` });
+        for (const [i, line] of msg.string().split('\n').entries()) {
+          if (line === '') continue;
+          try {
+            records.push(JSON.parse(line) as R);
+          } catch (err) {
+            await messages.close();
+            throw new JournalError(`line ${i + 1} of the message at stream sequence ${msg.seq} is not JSON: ${(err as Error).message}`, {
+              file: `${JOURNAL_STREAM}:${subject}`,
+            });
+          }
         }
         if (msg.seq >= last.seq) break;
       }
@@ -77,50 +97,72 @@ export class JetStreamJournal<R extends { op: string } = JournalRecord> implemen
   }
 
   append(records: readonly R[]): Promise<void> {
-    const run = this.queue.then(() => this.write(records));
-    this.queue = run.catch(() => undefined);
-    return run;
+    if (this.closed) return Promise.reject(new JournalError('the journal is closed'));
+    if (this.broken !== undefined) return Promise.reject(this.broken);
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ records, resolve, reject });
+      this.flushing ??= this.flush().finally(() => (this.flushing = undefined));
+    });
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.queue;
+    await this.flushing;
   }
 
-  private async write(records: readonly R[]): Promise<void> {
-    if (this.closed) throw new JournalError('the journal is closed');
-    if (this.broken !== undefined) throw this.broken;
-    const subject = subjects.journal(this.sweepId);
-    for (const record of records) {
-      const msgID = nuid.next();
-      const data = new TextEncoder().encode(JSON.stringify(record));
-      const deadline = Date.now() + this.patienceMs;
-      for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
-        try {
-          const ack = await this.js.publish(subject, data, { msgID, expect: { lastSubjectSequence: this.lastSeq } });
-          this.lastSeq = ack.seq;
-          break;
-        } catch (err) {
-          const message = (err as Error).message;
-          if (/wrong last sequence/i.test(message)) {
-            const last = await this.jsm.streams.getMessage(JOURNAL_STREAM, { last_by_subj: subject }).catch(() => null);
-            if (last !== null && last.header?.get('Nats-Msg-Id') === msgID) {
-              this.lastSeq = last.seq;
-              break;
-            }
-            this.broken = new JournalError(`another coordinator is writing the journal of sweep ${this.sweepId} (${message}); this one stops writing`, {
-              file: `${JOURNAL_STREAM}:${subject}`,
-            });
-            throw this.broken;
-          }
-          if (Date.now() > deadline) {
-            this.broken = new JournalError(`cannot append to the journal of sweep ${this.sweepId}: ${message}`, { file: `${JOURNAL_STREAM}:${subject}` });
-            throw this.broken;
-          }
-          await sleep(wait);
-        }
+  /** Publishes what is pending, batch after batch, until nothing is. */
+  private async flush(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch: Array<PendingAppend<R>> = [];
+      let body = '';
+      while (this.pending.length > 0) {
+        const next = this.pending[0]!;
+        const lines = next.records.map((r) => JSON.stringify(r) + '\n').join('');
+        if (batch.length > 0 && body.length + lines.length > MAX_BATCH_BYTES) break;
+        batch.push(this.pending.shift()!);
+        body += lines;
       }
-      this.records.push(record);
+      try {
+        if (this.broken !== undefined) throw this.broken;
+        await this.publish(new TextEncoder().encode(body));
+        for (const append of batch) {
+          this.records.push(...append.records);
+          append.resolve();
+        }
+      } catch (err) {
+        for (const append of batch) append.reject(err as Error);
+      }
+    }
+  }
+
+  private async publish(data: Uint8Array): Promise<void> {
+    const subject = subjects.journal(this.sweepId);
+    const msgID = nuid.next();
+    const deadline = Date.now() + this.patienceMs;
+    for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
+      try {
+        const ack = await this.js.publish(subject, data, { msgID, expect: { lastSubjectSequence: this.lastSeq } });
+        this.lastSeq = ack.seq;
+        return;
+      } catch (err) {
+        const message = (err as Error).message;
+        if (/wrong last sequence/i.test(message)) {
+          const last = await this.jsm.streams.getMessage(JOURNAL_STREAM, { last_by_subj: subject }).catch(() => null);
+          if (last !== null && last.header?.get('Nats-Msg-Id') === msgID) {
+            this.lastSeq = last.seq;
+            return;
+          }
+          this.broken = new JournalError(`another coordinator is writing the journal of sweep ${this.sweepId} (${message}); this one stops writing`, {
+            file: `${JOURNAL_STREAM}:${subject}`,
+          });
+          throw this.broken;
+        }
+        if (Date.now() > deadline) {
+          this.broken = new JournalError(`cannot append to the journal of sweep ${this.sweepId}: ${message}`, { file: `${JOURNAL_STREAM}:${subject}` });
+          throw this.broken;
+        }
+        await sleep(wait);
+      }
     }
   }
 }

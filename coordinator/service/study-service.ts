@@ -68,6 +68,7 @@ export function studyService(opts: StudyServiceOptions): StudyServiceServer {
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new RpcError(status.UNAUTHENTICATED, 'wrong bearer token');
   };
 
+  const broadcasts = new Broadcasts(coordinator);
   return {
     createSweep: unary(async (call: ServerUnaryCall<CreateSweepRequest, Sweep>) => {
       authorize(call.metadata);
@@ -114,20 +115,14 @@ export function studyService(opts: StudyServiceOptions): StudyServiceServer {
       };
       call.write({ sweepId: id, event: { $case: 'snapshot', value: sweepMessage(sweep) } });
       if (sweepStateOf(sweep) !== WireSweepState.SWEEP_STATE_RUNNING || sweep.endedAt !== undefined) return finish();
-      const unsubscribe = coordinator.watch(id, (change) => {
+      // A watcher that cannot keep up loses run progress (never trial changes) until its stream drains.
+      let congested = false;
+      call.on('drain', () => (congested = false));
+      const unsubscribe = broadcasts.subscribe(sweep, (event) => {
         if (call.cancelled) return;
-        if (change.type === 'ended') return finish();
-        if (change.type === 'progress') {
-          const { run, progress } = change;
-          const runId = `${run.study.config.name}/${run.trial.number}/${run.seed}`;
-          call.write({ sweepId: id, event: { $case: 'run', value: { runId, event: { $case: 'progress', value: progress } } } });
-          return;
-        }
-        const record = change.record;
-        if ('study' in record && 'trial' in record) {
-          const trial = sweep.state.studies.get(record.study)?.trials[record.trial];
-          if (trial !== undefined) call.write({ sweepId: id, event: { $case: 'trial', value: trialMessage(trial) } });
-        }
+        if (event === 'ended') return finish();
+        if (event.event?.$case === 'run' && (!call.request.includeRunProgress || congested)) return;
+        if (!call.write(event)) congested = true;
       });
       call.on('cancelled', unsubscribe);
       call.on('close', unsubscribe);
@@ -143,6 +138,56 @@ export function studyService(opts: StudyServiceOptions): StudyServiceServer {
       return { best: [...sweep.state.studies.values()].flatMap((s) => (bestTrial(s) === undefined ? [] : [trialMessage(bestTrial(s)!)])) };
     }),
   };
+}
+
+/**
+ * One coordinator listener per watched sweep: each change becomes one
+ * SweepEvent, built once and handed to every watcher of the sweep (with
+ * hundreds of watchers, building it per watcher was most of the cost). Trials
+ * are sent when asked and when finished, not for every run in between.
+ */
+class Broadcasts {
+  private readonly watchers = new Map<string, { listeners: Set<(event: SweepEvent | 'ended') => void>; stop: () => void }>();
+
+  constructor(private readonly coordinator: ClusterCoordinator) {}
+
+  subscribe(sweep: SweepHandle, listener: (event: SweepEvent | 'ended') => void): () => void {
+    let entry = this.watchers.get(sweep.id);
+    if (entry === undefined) {
+      const listeners = new Set<(event: SweepEvent | 'ended') => void>();
+      const emit = (event: SweepEvent | 'ended'): void => {
+        for (const l of listeners) l(event);
+      };
+      const stop = this.coordinator.watch(sweep.id, (change) => {
+        if (change.type === 'ended') {
+          emit('ended');
+          this.watchers.delete(sweep.id);
+          return;
+        }
+        if (change.type === 'progress') {
+          const { run, progress } = change;
+          const runId = `${run.study.config.name}/${run.trial.number}/${run.seed}`;
+          emit({ sweepId: sweep.id, event: { $case: 'run', value: { runId, event: { $case: 'progress', value: progress } } } });
+          return;
+        }
+        const record = change.record;
+        if (record.op !== 'trial_asked' && record.op !== 'trial_finished') return;
+        const trial = sweep.state.studies.get(record.study)?.trials[record.trial];
+        if (trial !== undefined) emit({ sweepId: sweep.id, event: { $case: 'trial', value: trialMessage(trial) } });
+      });
+      entry = { listeners, stop };
+      this.watchers.set(sweep.id, entry);
+    }
+    const { listeners } = entry;
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+      if (listeners.size === 0 && this.watchers.get(sweep.id)?.listeners === listeners) {
+        this.watchers.get(sweep.id)?.stop();
+        this.watchers.delete(sweep.id);
+      }
+    };
+  }
 }
 
 function page<T>(all: readonly T[], pageSize: number, pageToken: string): { items: T[]; next: string } {

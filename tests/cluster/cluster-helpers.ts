@@ -103,12 +103,12 @@ export const TEST_TOKEN = 'test-token-0123456789abcdef';
 /** A real `cellsweep coordinator` process; resolves once it serves. */
 export async function startCoordinator(
   natsUrl: string,
-  opts: { ackWait?: number; maxDeliveries?: number; dataRoot?: string; extra?: string[]; env?: NodeJS.ProcessEnv } = {},
+  opts: { ackWait?: number; maxDeliveries?: number; dataRoot?: string; extra?: string[]; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {},
 ): Promise<CoordinatorProc> {
   const dir = tempDir('coordinator');
   const tokenFile = join(dir, 'token');
   writeFileSync(tokenFile, TEST_TOKEN);
-  const args = [BIN, 'coordinator', '--nats', natsUrl, '--listen', '127.0.0.1:0', '--token-file', tokenFile, '--ack-wait', String(opts.ackWait ?? 2), '--max-deliveries', String(opts.maxDeliveries ?? 3), '--data-root', opts.dataRoot ?? dir, ...(opts.extra ?? [])];
+  const args = [...(opts.nodeArgs ?? []), BIN, 'coordinator', '--nats', natsUrl, '--listen', '127.0.0.1:0', '--token-file', tokenFile, '--ack-wait', String(opts.ackWait ?? 2), '--max-deliveries', String(opts.maxDeliveries ?? 3), '--data-root', opts.dataRoot ?? dir, ...(opts.extra ?? [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   let log = '';
   let out = '';

@@ -140,6 +140,21 @@ test('the JetStream journal reads back what was appended and refuses a second wr
   assert.ok((await JetStreamJournal.sweeps(nc)).includes(sweepId));
 });
 
+test('the JetStream journal commits concurrent appends in groups: fewer messages than records, every record in order', async () => {
+  const config = await sleepSweep({ trials: 1, seeds: [1], seconds: 0 });
+  const { sweepId, journal } = await createJournal(nc, config);
+  const appends = Array.from({ length: 300 }, (_, i) => journal.append([{ op: 'trial_asked', t: i, study: 's1', trial: i, params: { signal: i / 300 } }]));
+  await Promise.all(appends);
+  const records = await (await JetStreamJournal.open(nc, sweepId, { create: false })).read();
+  assert.deepEqual(
+    records.slice(1).map((r) => r.t),
+    Array.from({ length: 300 }, (_, i) => i),
+  );
+  const info = await (await jetstreamManager(nc)).streams.info('CELLSWEEP_JOURNAL', { subjects_filter: subjects.journal(sweepId) });
+  const messages = info.state.subjects?.[subjects.journal(sweepId)] ?? 0;
+  assert.ok(messages < 100, `301 records in ${messages} messages`);
+});
+
 async function waitForAsync<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

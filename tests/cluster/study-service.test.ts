@@ -41,7 +41,7 @@ test('create, watch to the end, list trials page by page, get the best; health s
 
   const events: SweepEvent[] = [];
   await new Promise<void>((resolve, reject) => {
-    const stream = api.client.watchSweep({ sweepId: created.sweepId });
+    const stream = api.client.watchSweep({ sweepId: created.sweepId, includeRunProgress: true });
     stream.on('data', (e: SweepEvent) => events.push(e));
     stream.on('error', reject);
     stream.on('end', resolve);

@@ -15,6 +15,8 @@ export interface NatsWorkerOptions {
   /** Aborted to shut down: the run in training is cancelled and handed back for another trainer. */
   signal: AbortSignal;
   log(line: string): void;
+  /** Called when a run is taken, with how long it waited in the queue (ms since its publish). */
+  onTaken?(queuedMs: number): void;
 }
 
 /** Stop requests are kept this long, for a run whose stop arrived before the run did. */
@@ -106,6 +108,7 @@ export async function runNatsWorker(opts: NatsWorkerOptions): Promise<void> {
       msg.term(reason);
       return;
     }
+    opts.onTaken?.(Date.now() - msg.info.timestampNanos / 1e6);
     publishCore(opts.nc, subjects.progress(sweep, spec.runId), {
       runId: spec.runId,
       event: { $case: 'started', value: { trainerId: opts.trainerId, attempt } },

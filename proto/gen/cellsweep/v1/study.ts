@@ -223,6 +223,8 @@ export interface ListTrialsResponse {
 
 export interface WatchSweepRequest {
   sweepId: string;
+  /** Also stream every run's per-epoch progress (many events; off by default). */
+  includeRunProgress: boolean;
 }
 
 export interface SweepEvent {
@@ -1808,13 +1810,16 @@ export const ListTrialsResponse: MessageFns<ListTrialsResponse> = {
 };
 
 function createBaseWatchSweepRequest(): WatchSweepRequest {
-  return { sweepId: "" };
+  return { sweepId: "", includeRunProgress: false };
 }
 
 export const WatchSweepRequest: MessageFns<WatchSweepRequest> = {
   encode(message: WatchSweepRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.sweepId !== "") {
       writer.uint32(10).string(message.sweepId);
+    }
+    if (message.includeRunProgress !== false) {
+      writer.uint32(16).bool(message.includeRunProgress);
     }
     return writer;
   },
@@ -1840,6 +1845,14 @@ export const WatchSweepRequest: MessageFns<WatchSweepRequest> = {
             message.sweepId = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.includeRunProgress = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1859,6 +1872,11 @@ export const WatchSweepRequest: MessageFns<WatchSweepRequest> = {
         : isSet(object.sweep_id)
         ? globalThis.String(object.sweep_id)
         : "",
+      includeRunProgress: isSet(object.includeRunProgress)
+        ? globalThis.Boolean(object.includeRunProgress)
+        : isSet(object.include_run_progress)
+        ? globalThis.Boolean(object.include_run_progress)
+        : false,
     };
   },
 
@@ -1866,6 +1884,9 @@ export const WatchSweepRequest: MessageFns<WatchSweepRequest> = {
     const obj: any = {};
     if (message.sweepId !== "") {
       obj.sweepId = message.sweepId;
+    }
+    if (message.includeRunProgress !== false) {
+      obj.includeRunProgress = message.includeRunProgress;
     }
     return obj;
   },
@@ -1876,6 +1897,7 @@ export const WatchSweepRequest: MessageFns<WatchSweepRequest> = {
   fromPartial(object: DeepPartial<WatchSweepRequest>): WatchSweepRequest {
     const message = createBaseWatchSweepRequest();
     message.sweepId = object.sweepId ?? "";
+    message.includeRunProgress = object.includeRunProgress ?? false;
     return message;
   },
 };
