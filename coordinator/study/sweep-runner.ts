@@ -134,7 +134,7 @@ export class SweepRunner {
     try {
       if (this.opts.dispatcher.capacity === 0 && !this.stopping()) throw new DispatchError('no trainer is available to run the sweep');
       while (!this.stopping() && this.inFlight < this.opts.dispatcher.capacity) {
-        const next = this.queue.shift() ?? ((await this.askNext()) ? this.queue.shift() : undefined);
+        const next = this.queue.shift() ?? ((await this.askNext(this.trialsToFill())) ? this.queue.shift() : undefined);
         if (next === undefined) break;
         // Asking awaited the journal: a stop may have come in meanwhile.
         if (this.stopping()) {
@@ -155,25 +155,55 @@ export class SweepRunner {
     return this.cancel.signal.aborted || this.fatal !== undefined;
   }
 
-  /** Asks the next study in turn with budget left for a trial; false when none can. */
-  private async askNext(): Promise<boolean> {
+  /**
+   * Trials to ask for at once: enough to fill every free slot. A local pool
+   * of a few trainers asks one at a time, as before; a cluster with dozens of
+   * slots asks several in one journal append instead of one round trip each.
+   */
+  private trialsToFill(): number {
+    const free = this.opts.dispatcher.capacity - this.inFlight - this.queue.length;
+    const seeds = Math.min(...[...this.state.studies.values()].map((s) => s.config.seeds.length));
+    return Math.max(1, Math.ceil(free / Math.max(1, seeds)));
+  }
+
+  /**
+   * Asks up to `count` new trials, studies taking turns, and records them in
+   * one journal append; false when no study can give one. Each suggestion
+   * sees the ones asked before it in the batch as running (constant liar),
+   * so a batch of k is what k single asks with nothing finishing between
+   * them would give.
+   */
+  private async askNext(count: number): Promise<boolean> {
     const studies = [...this.state.studies.values()];
-    for (let k = 0; k < studies.length; k++) {
-      const study = studies[(this.nextStudy + k) % studies.length] as Study;
-      if (study.trials.length >= study.config.trials || this.exhausted.has(study.config.name)) continue;
-      const number = study.trials.length;
-      const params = this.opts.samplerFor(study.config).suggest(study.config.space, study.trials.map(viewOf), number);
-      if (params === null) {
-        this.exhausted.add(study.config.name);
+    const asked: Array<{ study: Study; number: number; params: TrialView['params'] }> = [];
+    const pendingOf = (study: Study) => asked.filter((a) => a.study === study);
+    for (let misses = 0; asked.length < count && misses < studies.length; ) {
+      const study = studies[this.nextStudy % studies.length] as Study;
+      this.nextStudy = (this.nextStudy + 1) % studies.length;
+      const pending = pendingOf(study);
+      const number = study.trials.length + pending.length;
+      if (number >= study.config.trials || this.exhausted.has(study.config.name)) {
+        misses++;
         continue;
       }
-      this.nextStudy = (this.nextStudy + k + 1) % studies.length;
-      await this.record({ op: 'trial_asked', t: this.now(), study: study.config.name, trial: number, params: { ...params } });
-      const trial = study.trials[number] as Trial;
-      for (const seed of study.config.seeds) this.queue.push({ study, trial, seed });
-      return true;
+      const history = [...study.trials.map(viewOf), ...pending.map((p): TrialView => ({ number: p.number, state: 'RUNNING', params: p.params }))];
+      const params = this.opts.samplerFor(study.config).suggest(study.config.space, history, number);
+      if (params === null) {
+        this.exhausted.add(study.config.name);
+        misses++;
+        continue;
+      }
+      misses = 0;
+      asked.push({ study, number, params });
     }
-    return false;
+    if (asked.length === 0) return false;
+    const t = this.now();
+    await this.recordAll(asked.map((a) => ({ op: 'trial_asked' as const, t, study: a.study.config.name, trial: a.number, params: { ...a.params } })));
+    for (const a of asked) {
+      const trial = a.study.trials[a.number] as Trial;
+      for (const seed of a.study.config.seeds) this.queue.push({ study: a.study, trial, seed });
+    }
+    return true;
   }
 
   private start(run: PendingRun): void {
@@ -289,9 +319,15 @@ export class SweepRunner {
 
   /** Journal first, then state, then observers: nothing acts on an unrecorded change. */
   private async record(record: JournalRecord): Promise<void> {
-    await this.opts.journal.append([record]);
-    applyRecord(this.state, record);
-    await this.opts.onRecord?.(record, this.state);
+    await this.recordAll([record]);
+  }
+
+  private async recordAll(records: JournalRecord[]): Promise<void> {
+    await this.opts.journal.append(records);
+    for (const record of records) {
+      applyRecord(this.state, record);
+      await this.opts.onRecord?.(record, this.state);
+    }
   }
 
   private fail(err: Error): void {

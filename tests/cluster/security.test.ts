@@ -100,3 +100,31 @@ test('TLS end to end: NATS over TLS, StudyService over TLS, the CLI trusting the
     await server.stop();
   }
 });
+
+test('nkey authentication: coordinator and trainer connect with --nats-nkey seed files and run a sweep', { timeout: 60_000 }, async () => {
+  const { nkeys } = await import('@nats-io/nats-core');
+  const { writeFileSync } = await import('node:fs');
+  const user = nkeys.createUser();
+  const dir = (await import('../e2e/helpers.js')).tempDir('nkey');
+  const seedFile = join(dir, 'user.nk');
+  writeFileSync(seedFile, new TextDecoder().decode(user.getSeed()), { mode: 0o600 });
+  const server = await NatsServer.start({ config: `authorization { users = [ { nkey: "${user.getPublicKey()}" } ] }\n` });
+  const coordinator = await startCoordinator(server.url, { extra: ['--nats-nkey', seedFile] });
+  const pool = new TrainerPool(server.url, 'nk', 1, true, { args: ['--nats-nkey', seedFile] });
+  const nc = await connectNats({ servers: [server.url], name: 'test-nkey', nkeyFile: seedFile });
+  try {
+    const { yaml } = await sleepSweepYaml({ trials: 2, seeds: [1, 2], seconds: 0.1, parallel: 2 });
+    const api = testClient(coordinator.address);
+    const { sweepId } = await api.create(yaml);
+    assert.equal((await api.waitDone(sweepId, 30_000)).state, SweepState.SWEEP_STATE_COMPLETE);
+    assert.equal(outcomesOnce(await journalRecords(nc, sweepId)).size, 4);
+    const anonymous = startNatsTrainer(server.url, 'anon');
+    assert.equal((await anonymous.exited).code, 2, 'no nkey, no connection');
+  } finally {
+    await pool.stop();
+    coordinator.child.kill('SIGKILL');
+    await coordinator.exited;
+    await nc.close();
+    await server.stop();
+  }
+});

@@ -49,7 +49,7 @@ test('bad sweep files: each error names the file, the line and the field', () =>
     ['studies: []\n', /s\.yaml:1, field 'studies': expected a non-empty list of studies/],
     ['model: bulk-mlp\n', /s\.yaml:1, field 'studies': expected a non-empty list/],
     ['modle: bulk-mlp\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'modle': unknown key 'modle'/],
-    ['model: sctl9\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'model': expected a model family \(bulk-mlp, sctl\), but got "sctl9"/],
+    ['model: sctl9\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'model': expected a model family \(bulk-mlp, sctl, sleep\), but got "sctl9"/],
     ['sampler: tpe9\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'sampler': expected a sampler \(random, grid, tpe\), but got "tpe9"/],
     ['sampler: tpe\nsampler_options: {n_startup_trials: -1}\nstudies:\n  - dataset: a\n', /s\.yaml:2, field 'sampler_options\.n_startup_trials': expected an integer >= 0, but got -1/],
     ['sampler: tpe\nsampler_options: {gamma: 3}\nstudies:\n  - dataset: a\n', /s\.yaml:2, field 'sampler_options\.gamma': unknown TPE option 'gamma'/],

@@ -302,3 +302,26 @@ test('an epoch pruner stops a trial mid-run: its running runs are cancelled and 
   for (const t of trials) assert.notEqual(t.state, 'RUNNING');
   await journal.close();
 });
+
+test('a large pool asks several trials in one journal append, with the configurations single asks give', async () => {
+  const cfg = config(6, [1, 2]);
+  const paramsWith = async (capacity: number): Promise<{ params: string[]; appends: number[] }> => {
+    const { journal } = await newSweep(cfg);
+    const appends: number[] = [];
+    const counting = Object.create(journal) as FileJournal;
+    counting.append = async (records) => {
+      if (records.some((r) => r.op === 'trial_asked')) appends.push(records.length);
+      return journal.append(records);
+    };
+    const state = replay(await journal.read());
+    const r = new SweepRunner({ state, journal: counting, dispatcher: new ScriptedDispatcher(capacity), samplerFor: (s) => createSampler(s.sampler, s.samplerSeed) });
+    assert.equal(await r.run(new AbortController().signal), 'complete');
+    await journal.close();
+    return { params: [...state.studies.values()].flatMap((s) => s.trials.map((t) => `${s.config.name}#${t.number}:${t.params.depth}`)).sort(), appends };
+  };
+  const single = await paramsWith(2);
+  const batched = await paramsWith(24);
+  assert.ok(single.appends.every((n) => n === 1), 'two slots and two seeds: one trial per ask');
+  assert.equal(batched.appends[0], 12, '24 free slots, 2 seeds: 12 trials asked in the first append');
+  assert.deepEqual(batched.params, single.params);
+});
