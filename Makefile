@@ -40,8 +40,15 @@ system-deps:
 demo: install
 	node bin/cellsweep.mjs sweep
 
+# Cluster, fault and load tests run real process fleets against wall-clock
+# deadlines (ack waits, heartbeats). They go first, so that they run beside
+# each other rather than beside the CPU-heavy training tests (the transfer
+# test's trainers starved them on 2 cores). One runner, one summary line.
+CLUSTER_TEST_FILES = $(filter tests/cluster/% tests/fault/% tests/load/%,$(TEST_FILES))
+ORDERED_TEST_FILES = $(CLUSTER_TEST_FILES) $(filter-out $(CLUSTER_TEST_FILES),$(TEST_FILES))
+
 test: install system-deps check-proto typecheck
-	$(NODE_TEST) $(TEST_FILES)
+	$(NODE_TEST) $(ORDERED_TEST_FILES)
 
 test-unit: install
 	$(NODE_TEST) $(filter-out tests/e2e/%,$(TEST_FILES))

@@ -136,7 +136,10 @@ export class NatsDispatcher implements Dispatcher {
     });
     // An ordered consumer: after a NATS restart it continues where it was, so no outcome is missed.
     const consumer = await this.js.consumers.get(EVENTS_STREAM, { filter_subjects: subjects.sweepEvents(sweep), deliver_policy: DeliverPolicy.New });
-    this.events = await consumer.consume();
+    // Short pulls: after a NATS restart a lost pull is noticed by missed
+    // heartbeats (half the expiry), so outcomes stall for seconds, not the
+    // default 30-60 s.
+    this.events = await consumer.consume({ expires: 5000 });
     void (async () => {
       for await (const msg of this.events!) this.deliver(runIdOfSubject(msg.subject), decodeEvent(msg.data));
     })();

@@ -49,17 +49,17 @@ async function cluster(trainers: number, opts: { restart?: boolean } = {}) {
   };
 }
 
-test('trainers killed -9 in the middle of runs, several times: every run completes once', { timeout: 120_000 }, async () => {
+test('trainers killed -9 in the middle of runs, several times: every run completes once', { timeout: 240_000 }, async () => {
   const c = await cluster(3);
   try {
-    const { yaml } = await sleepSweepYaml({ trials: 6, seeds: [1, 2, 3], seconds: 1.5, epochs: 5, parallel: 3 });
+    // Enough work (18 runs x 3 s over 3 trainers) that three kills land before the sweep ends, however slowly trainers restart.
+    const { yaml } = await sleepSweepYaml({ trials: 6, seeds: [1, 2, 3], seconds: 3, epochs: 6, parallel: 3 });
     const api = testClient(c.coordinator.address);
     const { sweepId } = await api.create(yaml);
     let kills = 0;
     while (kills < 3) {
       // A trainer whose last log line says it is training a run of this sweep.
       const busy = await waitFor('a busy trainer', () => c.pool.live().find((t) => /started \(sleep, delivery \d+\)\n$/.test(t.log())), 30_000);
-      await new Promise((r) => setTimeout(r, 300));
       busy.child.kill('SIGKILL');
       kills++;
       await busy.exited;
@@ -77,7 +77,7 @@ test('trainers killed -9 in the middle of runs, several times: every run complet
   }
 });
 
-test('the coordinator killed -9 mid-sweep and started again: the sweep completes, finished runs are neither redone nor counted twice', { timeout: 120_000 }, async () => {
+test('the coordinator killed -9 mid-sweep and started again: the sweep completes, finished runs are neither redone nor counted twice', { timeout: 240_000 }, async () => {
   const c = await cluster(2);
   try {
     const { yaml } = await sleepSweepYaml({ trials: 8, seeds: [1, 2], seconds: 0.8, parallel: 2 });
@@ -104,7 +104,7 @@ test('the coordinator killed -9 mid-sweep and started again: the sweep completes
   }
 });
 
-test('nats-server restarted mid-sweep: coordinator and trainers reconnect, nothing is lost', { timeout: 120_000 }, async () => {
+test('nats-server restarted mid-sweep: coordinator and trainers reconnect, nothing is lost', { timeout: 240_000 }, async () => {
   const c = await cluster(2);
   try {
     const { yaml } = await sleepSweepYaml({ trials: 6, seeds: [1, 2], seconds: 0.6, parallel: 2 });
@@ -122,7 +122,7 @@ test('nats-server restarted mid-sweep: coordinator and trainers reconnect, nothi
   }
 });
 
-test('a poison run that kills every trainer it meets fails after the delivery limit, dead-lettered with its reason; the sweep completes', { timeout: 120_000 }, async () => {
+test('a poison run that kills every trainer it meets fails after the delivery limit, dead-lettered with its reason; the sweep completes', { timeout: 240_000 }, async () => {
   const c = await cluster(2);
   try {
     const { yaml } = await sleepSweepYaml({
@@ -151,7 +151,7 @@ test('a poison run that kills every trainer it meets fails after the delivery li
   }
 });
 
-test('a trainer frozen (SIGSTOP) past the ack wait, then resumed: the run is delivered again and its result counted once', { timeout: 120_000 }, async () => {
+test('a trainer frozen (SIGSTOP) past the ack wait, then resumed: the run is delivered again and its result counted once', { timeout: 240_000 }, async () => {
   const c = await cluster(2, { restart: false });
   try {
     const { yaml } = await sleepSweepYaml({ trials: 3, seeds: [1, 2], seconds: 3, epochs: 3, parallel: 2 });
