@@ -77,6 +77,10 @@ export interface TrainerProc {
 export function startNatsTrainer(url: string, id: string, opts: { env?: NodeJS.ProcessEnv; args?: string[] } = {}): TrainerProc {
   const child = spawn(process.execPath, [BIN, 'trainer', '--nats', url, '--id', id, '--backend', 'wasm', ...(opts.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own session, as a pod would be its own machine: with the kernel's
+    // autogroup scheduling a process fleet in one session shares one CPU slice
+    // against the training tests that run beside it.
+    detached: true,
     env: { ...process.env, CELLSWEEP_BACKEND: 'wasm', ...opts.env },
   });
   let log = '';
@@ -109,7 +113,7 @@ export async function startCoordinator(
   const tokenFile = join(dir, 'token');
   writeFileSync(tokenFile, TEST_TOKEN);
   const args = [...(opts.nodeArgs ?? []), BIN, 'coordinator', '--nats', natsUrl, '--listen', '127.0.0.1:0', '--token-file', tokenFile, '--ack-wait', String(opts.ackWait ?? 2), '--max-deliveries', String(opts.maxDeliveries ?? 3), '--data-root', opts.dataRoot ?? dir, ...(opts.extra ?? [])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env }, detached: true });
   let log = '';
   let out = '';
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));

@@ -71,7 +71,7 @@ export class NatsServer {
   private launch(port: number): Promise<void> {
     const args = ['-js', '-sd', this.storeDir, '-a', '127.0.0.1', '-p', String(port)];
     if (this.configFile !== undefined) args.push('-c', this.configFile);
-    const child = spawn(NATS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'], env: this.env });
+    const child = spawn(NATS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'], env: this.env, detached: true });
     this.child = child;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`nats-server did not start within 10 s:\n${this.log}`)), 10_000);

@@ -36,6 +36,10 @@ async function cluster(trainers: number, opts: { restart?: boolean } = {}) {
     get coordinator() {
       return coordinator;
     },
+    /** What every process said, for a failure message. */
+    describe(): string {
+      return `coordinator:\n${coordinator.log()}\ntrainers (${pool.all.length} started, ${pool.live().length} live):\n${pool.logs()}`;
+    },
     async restartCoordinator(): Promise<void> {
       coordinator = await startCoordinator(server.url);
     },
@@ -64,7 +68,7 @@ test('trainers killed -9 in the middle of runs, several times: every run complet
       kills++;
       await busy.exited;
     }
-    const sweep = await api.waitDone(sweepId, 90_000);
+    const sweep = await withLogs(api.waitDone(sweepId, 90_000), c);
     assert.equal(sweep.state, SweepState.SWEEP_STATE_COMPLETE);
     const records = await journalRecords(c.nc, sweepId);
     assert.equal(outcomesOnce(records).size, 18);
@@ -82,7 +86,7 @@ test('the coordinator killed -9 mid-sweep and started again: the sweep completes
   try {
     const { yaml } = await sleepSweepYaml({ trials: 8, seeds: [1, 2], seconds: 0.8, parallel: 2 });
     const { sweepId } = await testClient(c.coordinator.address).create(yaml);
-    await waitForAsync('4 finished runs', async () => ((await journalRecords(c.nc, sweepId)).filter((r) => r.op === 'run_finished').length >= 4 ? true : undefined), 60_000);
+    await waitForAsync('4 finished runs', async () => ((await journalRecords(c.nc, sweepId)).filter((r) => r.op === 'run_finished').length >= 4 ? true : undefined), 60_000, () => c.describe());
     c.coordinator.child.kill('SIGKILL');
     await c.coordinator.exited;
     const before = outcomesOnce(await journalRecords(c.nc, sweepId));
@@ -91,7 +95,7 @@ test('the coordinator killed -9 mid-sweep and started again: the sweep completes
     await c.restartCoordinator();
     assert.match(c.coordinator.log(), new RegExp(`sweep cluster-test \\(${sweepId}\\): resuming`));
     const api = testClient(c.coordinator.address);
-    const sweep = await api.waitDone(sweepId, 90_000);
+    const sweep = await withLogs(api.waitDone(sweepId, 90_000), c);
     assert.equal(sweep.state, SweepState.SWEEP_STATE_COMPLETE);
     const after = outcomesOnce(await journalRecords(c.nc, sweepId));
     assert.equal(after.size, 16);
@@ -110,9 +114,9 @@ test('nats-server restarted mid-sweep: coordinator and trainers reconnect, nothi
     const { yaml } = await sleepSweepYaml({ trials: 6, seeds: [1, 2], seconds: 0.6, parallel: 2 });
     const api = testClient(c.coordinator.address);
     const { sweepId } = await api.create(yaml);
-    await waitForAsync('3 finished runs', async () => ((await journalRecords(c.nc, sweepId)).filter((r) => r.op === 'run_finished').length >= 3 ? true : undefined), 60_000);
+    await waitForAsync('3 finished runs', async () => ((await journalRecords(c.nc, sweepId)).filter((r) => r.op === 'run_finished').length >= 3 ? true : undefined), 60_000, () => c.describe());
     await c.server.restart();
-    const sweep = await api.waitDone(sweepId, 90_000);
+    const sweep = await withLogs(api.waitDone(sweepId, 90_000), c);
     assert.equal(sweep.state, SweepState.SWEEP_STATE_COMPLETE, c.coordinator.log());
     assert.equal(outcomesOnce(await journalRecords(c.nc, sweepId)).size, 12);
     assert.equal(c.pool.all.length, 2, 'no trainer died over the restart');
@@ -134,7 +138,7 @@ test('a poison run that kills every trainer it meets fails after the delivery li
     });
     const api = testClient(c.coordinator.address);
     const { sweepId } = await api.create(yaml);
-    const sweep = await api.waitDone(sweepId, 90_000);
+    const sweep = await withLogs(api.waitDone(sweepId, 90_000), c);
     assert.equal(sweep.state, SweepState.SWEEP_STATE_COMPLETE);
     const trials = (await api.trials(sweepId)).trials;
     const poison = trials.find((t) => t.study === 'poison')!;
@@ -162,7 +166,7 @@ test('a trainer frozen (SIGSTOP) past the ack wait, then resumed: the run is del
     frozen.child.kill('SIGSTOP');
     await waitFor(`run ${runId} delivered again`, () => (startsByRun(c.pool.logs(), sweepId).get(runId) === 2 ? true : undefined), 30_000);
     frozen.child.kill('SIGCONT');
-    const sweep = await api.waitDone(sweepId, 90_000);
+    const sweep = await withLogs(api.waitDone(sweepId, 90_000), c);
     assert.equal(sweep.state, SweepState.SWEEP_STATE_COMPLETE);
     // Let the resumed trainer finish and publish its late result, then look again.
     await waitFor('the frozen trainer to finish its run', () => (new RegExp(`run ${runId.replaceAll('/', '\\/')}: AUC`).test(frozen.log()) ? true : undefined), 20_000);
@@ -175,12 +179,21 @@ test('a trainer frozen (SIGSTOP) past the ack wait, then resumed: the run is del
   }
 });
 
-async function waitForAsync<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+/** A wait that fails with what every process of the cluster said. */
+async function withLogs<T>(p: Promise<T>, c: { describe(): string }): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n${c.describe().slice(-6000)}`);
+  }
+}
+
+async function waitForAsync<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, logs?: () => string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${logs === undefined ? '' : `\n${logs().slice(-6000)}`}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
