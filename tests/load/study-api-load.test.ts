@@ -34,7 +34,7 @@ after(async () => {
 
 test('100 watchers and 4 readers on a running sweep: every watcher sees every trial finish and the end; every read succeeds', { timeout: 120_000 }, async () => {
   const api = testClient(coordinator.address);
-  const { yaml } = await sleepSweepYaml({ trials: 8, seeds: [1, 2, 3], seconds: 0.1, parallel: 4 });
+  const { yaml } = await sleepSweepYaml({ trials: 8, seeds: [1, 2, 3], seconds: 0.5, parallel: 4 });
   const { sweepId } = await api.create(yaml);
   const watchers = Array.from(
     { length: 100 },
@@ -61,8 +61,13 @@ test('100 watchers and 4 readers on a running sweep: every watcher sees every tr
   await Promise.all(readers);
   for (const events of seen) {
     assert.deepEqual(events.at(-1)?.event, { $case: 'finished', value: SweepState.SWEEP_STATE_COMPLETE });
-    const complete = new Set(events.flatMap((e) => (e.event?.$case === 'trial' && e.event.value.state === TrialState.TRIAL_STATE_COMPLETE ? [e.event.value.number] : [])));
-    assert.equal(complete.size, 8);
+    // A watcher that attached late sees the trials done so far in its first snapshot, and every later one as an event: none missed, none twice.
+    const first = events[0]?.event;
+    assert.equal(first?.$case, 'snapshot');
+    const doneBefore = first.$case === 'snapshot' ? first.value.studies[0]!.trialsDone : NaN;
+    const complete = events.flatMap((e) => (e.event?.$case === 'trial' && e.event.value.state === TrialState.TRIAL_STATE_COMPLETE ? [e.event.value.number] : []));
+    assert.equal(new Set(complete).size, complete.length, 'no trial reported finished twice');
+    assert.equal(doneBefore + complete.length, 8);
   }
   assert.ok(reads > 0);
 });
