@@ -7,14 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../core/atomic-file.js';
 import { loadSweepFile } from '../../coordinator/config/load-sweep.js';
-import type { StudyConfig } from '../../coordinator/config/sweep-config.js';
 import { LocalTrainerPool, type PoolEvent } from '../../coordinator/dispatch/local-pool.js';
 import { FileJournal } from '../../coordinator/journal/file-journal.js';
 import { JOURNAL_FORMAT_VERSION } from '../../coordinator/journal/records.js';
 import { journalPath } from '../../coordinator/journal/sweep-dir.js';
 import { replay } from '../../coordinator/journal/replay.js';
 import { bestJson, summaryTable, trialsCsv } from '../../coordinator/report/outputs.js';
-import { createSampler, type Sampler } from '../../coordinator/samplers/index.js';
+import { samplersByStudy } from '../../coordinator/samplers/index.js';
 import { SweepRunner } from '../../coordinator/study/sweep-runner.js';
 import type { SweepState } from '../../coordinator/study/sweep-state.js';
 import { checkBackendOption, intOption, parseCommand } from '../args.js';
@@ -148,17 +147,11 @@ export async function sweepCommand(argv: string[]): Promise<number> {
       onEvent: (event) => display.line(describePoolEvent(event)),
     });
     log(`trainers ready (backend: ${pool.backends().join(', ')})`);
-    const samplers = new Map<string, Sampler>();
-    const samplerFor = (study: StudyConfig): Sampler => {
-      let sampler = samplers.get(study.name);
-      if (sampler === undefined) samplers.set(study.name, (sampler = createSampler(study.sampler, study.samplerSeed, study.samplerOptions)));
-      return sampler;
-    };
     const runner = new SweepRunner({
       state,
       journal,
       dispatcher: pool,
-      samplerFor,
+      samplerFor: samplersByStudy(),
       onRecord: async (record) => {
         display.onRecord(record);
         if (record.op === 'trial_finished') outputs.request();

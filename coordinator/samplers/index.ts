@@ -2,6 +2,7 @@ import { ConfigError, expected } from '../../core/errors.js';
 import { GridSampler } from './grid.js';
 import { RandomSampler } from './random.js';
 import type { Sampler } from './sampler.js';
+import type { StudyConfig } from '../config/sweep-config.js';
 import { compileTpeOptions, TpeSampler } from './tpe/index.js';
 
 export type { Sampler, TrialState, TrialView } from './sampler.js';
@@ -27,4 +28,17 @@ export function createSampler(name: string, seed: number, options?: unknown, fie
     default:
       throw new ConfigError(expected(`a sampler (${SAMPLER_NAMES.join(', ')})`, name), { field: 'sampler' });
   }
+}
+
+/**
+ * One sampler per study, made on first use and kept: samplers hold caches
+ * (TPE's encoded history), and a study's trials must all come from one.
+ */
+export function samplersByStudy(): (study: StudyConfig) => Sampler {
+  const samplers = new Map<string, Sampler>();
+  return (study) => {
+    let sampler = samplers.get(study.name);
+    if (sampler === undefined) samplers.set(study.name, (sampler = createSampler(study.sampler, study.samplerSeed, study.samplerOptions)));
+    return sampler;
+  };
 }

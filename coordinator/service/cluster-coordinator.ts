@@ -3,13 +3,13 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { RunProgress } from '../../proto/gen/cellsweep/v1/run.js';
 import { ConfigError } from '../../core/errors.js';
-import type { StudyConfig, SweepConfig } from '../config/sweep-config.js';
+import type { SweepConfig } from '../config/sweep-config.js';
 import { NatsDispatcher, type NatsDispatchEvent } from '../dispatch/nats-dispatcher.js';
 import { ensureTopology } from '../dispatch/nats-topology.js';
 import { JetStreamJournal } from '../journal/jetstream-journal.js';
 import { JOURNAL_FORMAT_VERSION, type JournalRecord } from '../journal/records.js';
 import { replay } from '../journal/replay.js';
-import { createSampler, type Sampler } from '../samplers/index.js';
+import { samplersByStudy } from '../samplers/index.js';
 import { SweepRunner, type PendingRun } from '../study/sweep-runner.js';
 import type { SweepState } from '../study/sweep-state.js';
 
@@ -151,17 +151,11 @@ export class ClusterCoordinator {
         maxDeliveries: this.opts.maxDeliveries ?? 3,
         onEvent: (event) => this.opts.log?.(`sweep ${id}: ${describe(event)}`),
       });
-      const samplers = new Map<string, Sampler>();
-      const samplerFor = (study: StudyConfig): Sampler => {
-        let sampler = samplers.get(study.name);
-        if (sampler === undefined) samplers.set(study.name, (sampler = createSampler(study.sampler, study.samplerSeed, study.samplerOptions)));
-        return sampler;
-      };
       const runner = new SweepRunner({
         state,
         journal,
         dispatcher: sweep.dispatcher,
-        samplerFor,
+        samplerFor: samplersByStudy(),
         onRecord: (record) => emit({ type: 'record', record }),
         onProgress: (run, progress) => emit({ type: 'progress', run, progress }),
       });

@@ -14,7 +14,7 @@ import { SweepRunner } from '../../coordinator/study/sweep-runner.js';
 import { executeRun } from '../../trainer/run.js';
 import { DatasetCache } from '../../trainer/worker/dataset-cache.js';
 import { loadPrepared } from '../../trainer/data/index.js';
-import { waitFor } from '../e2e/helpers.js';
+import { waitFor, waitForAsync } from '../e2e/helpers.js';
 import { NatsServer } from './nats-server.js';
 import { connectTo, createJournal, sleepSweep, startNatsTrainer, stopTrainers, type TrainerProc } from './cluster-helpers.js';
 
@@ -154,13 +154,3 @@ test('the JetStream journal commits concurrent appends in groups: fewer messages
   const messages = info.state.subjects?.[subjects.journal(sweepId)] ?? 0;
   assert.ok(messages < 100, `301 records in ${messages} messages`);
 });
-
-async function waitForAsync<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -66,6 +66,17 @@ export async function waitFor<T>(what: string, probe: () => T | undefined, timeo
   }
 }
 
+/** waitFor with an async probe; `logs` adds what the processes said to a timeout's message. */
+export async function waitForAsync<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, logs?: () => string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${logs === undefined ? '' : `\n${logs().slice(-6000)}`}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 /** pids of a process's direct children (Linux /proc), to check that trainers do not outlive their CLI. */
 export function childPids(pid: number): number[] {
   try {

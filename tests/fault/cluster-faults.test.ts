@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { SweepState, TrialState } from '../../proto/gen/cellsweep/v1/study.js';
 import { DEAD_LETTER_STREAM, subjects } from '../../core/nats/topology.js';
-import { waitFor } from '../e2e/helpers.js';
+import { waitFor, waitForAsync } from '../e2e/helpers.js';
 import { NatsServer } from '../cluster/nats-server.js';
 import {
   TrainerPool,
@@ -185,15 +185,5 @@ async function withLogs<T>(p: Promise<T>, c: { describe(): string }): Promise<T>
     return await p;
   } catch (err) {
     throw new Error(`${(err as Error).message}\n${c.describe().slice(-6000)}`);
-  }
-}
-
-async function waitForAsync<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, logs?: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${logs === undefined ? '' : `\n${logs().slice(-6000)}`}`);
-    await new Promise((r) => setTimeout(r, 200));
   }
 }

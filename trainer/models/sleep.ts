@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InterruptedError } from '../../core/errors.js';
 import { SLEEP } from '../../core/model-specs.js';
 import { Rng } from '../../core/rng.js';
-import type { ModelFamily, TrainInput, TrainOutput } from './family.js';
+import type { EpochProgress, ModelFamily, TrainInput, TrainOutput } from './family.js';
 import { intSetting, numberSetting } from './settings.js';
 
 /**
@@ -32,7 +32,7 @@ async function trainSleep(input: TrainInput): Promise<TrainOutput> {
     if (input.signal.aborted) throw new InterruptedError(`sleep interrupted before epoch ${epoch} of ${epochs}`);
     if (epoch === crashAt) process.kill(process.pid, 'SIGKILL');
     await sleep((seconds * 1000) / epochs);
-    const progress: { epoch: number; epochs: number; losses: Record<string, number>; auc?: number } = {
+    const progress: EpochProgress = {
       epoch,
       epochs,
       losses: { total: 1 / epoch },
