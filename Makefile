@@ -29,12 +29,21 @@ node_modules/.installed: package.json package-lock.json
 
 install: node_modules/.installed
 
-# nats-server (Debian's) for the cluster and fault tests and make cluster-up.
+# nats-server (Debian's) for the cluster and fault tests and make cluster-up;
+# Debian's Prometheus and promtool unpacked into .tools/prometheus (no service
+# is installed or started) for the observability tests.
+PROMETHEUS_DIR := .tools/prometheus
 system-deps:
-	@if ! command -v nats-server >/dev/null && [ ! -x /usr/sbin/nats-server ]; then \
+	@sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	if ! command -v nats-server >/dev/null && [ ! -x /usr/sbin/nats-server ]; then \
 	  echo "installing nats-server (apt) for the cluster tests"; \
-	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq nats-server >/dev/null; \
+	fi; \
+	if [ ! -x $(PROMETHEUS_DIR)/usr/bin/prometheus ]; then \
+	  echo "fetching Debian's prometheus package into $(PROMETHEUS_DIR) for the observability tests"; \
+	  rm -rf .tools/deb && mkdir -p .tools/deb && cd .tools/deb && \
+	  { apt-get download prometheus 2>/dev/null || { $$sudo apt-get update -qq && apt-get download prometheus 2>/dev/null; }; } && \
+	  cd ../.. && dpkg-deb -x .tools/deb/prometheus_*.deb $(PROMETHEUS_DIR) && rm -rf .tools/deb; \
 	fi
 
 demo: install

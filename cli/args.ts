@@ -2,12 +2,21 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, expected } from '../core/errors.js';
 import { BACKEND_CHOICES, backendFromEnv, type BackendChoice } from '../trainer/backend/index.js';
 
-/** Thin wrapper on node's parseArgs: usage errors become ConfigErrors that name the option. */
+/** Thrown for --help / -h: main() prints the usage on stdout and exits 0. */
+export class HelpRequested extends Error {
+  constructor(readonly usage: string) {
+    super('help requested');
+  }
+}
+
+/** Thin wrapper on node's parseArgs: usage errors become ConfigErrors that name the option; --help prints the usage. */
 export function parseCommand<T extends NonNullable<ParseArgsConfig['options']>>(
   argv: string[],
   options: T,
   usage: string,
 ): { values: ReturnType<typeof parseArgs<{ options: T; allowPositionals: true; strict: true }>>['values']; positionals: string[] } {
+  const end = argv.indexOf('--');
+  if ((end < 0 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h')) throw new HelpRequested(usage);
   try {
     const parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
     return { values: parsed.values, positionals: parsed.positionals };

@@ -1,4 +1,5 @@
 import { CellsweepError, ErrorCode } from '../core/errors.js';
+import { HelpRequested } from './args.js';
 
 const USAGE = `cellsweep: hyperparameter sweeps for single-cell drug-response transfer models
 
@@ -48,6 +49,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await (await load())(rest);
   } catch (err) {
+    if (err instanceof HelpRequested) {
+      process.stdout.write(err.usage + '\n');
+      return 0;
+    }
     if (err instanceof CellsweepError) {
       process.stderr.write(`cellsweep ${name}: ${err.message}\n`);
       return err.code === ErrorCode.Interrupted ? 130 : err.code === ErrorCode.Config || err.code === ErrorCode.Data ? 2 : 1;

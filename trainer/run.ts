@@ -13,6 +13,8 @@ export interface RunContext {
   datasets: DatasetCache;
   signal: AbortSignal;
   onProgress(progress: RunProgress): void;
+  /** The dataset is loaded and training begins (epoch timing starts here). */
+  onLoaded?(): void;
   /** Where unexpected errors' stacks go (the trainer's log); the failure carries only the message. */
   log?: (line: string) => void;
 }
@@ -36,6 +38,7 @@ export async function executeRun(spec: RunSpec, ctx: RunContext): Promise<RunOut
     const data = await ctx.datasets.get(spec.dataset);
     const loaded = performance.now();
     if (ctx.signal.aborted) throw new InterruptedError();
+    ctx.onLoaded?.();
     const out = await family.train({
       data,
       settings,

@@ -1,16 +1,20 @@
 import { hostname } from 'node:os';
+import { ConfigError } from '../../core/errors.js';
 import { selectBackend } from '../../trainer/backend/index.js';
 import { loadPrepared } from '../../trainer/data/index.js';
 import { DatasetCache } from '../../trainer/worker/dataset-cache.js';
 import { startTrainerServer } from '../../trainer/worker/trainer-server.js';
 import { checkBackendOption, intOption, parseCommand } from '../args.js';
 import { VERSION } from '../version.js';
-import { connectNats } from '../../core/nats/connect.js';
+import { connectionReadiness, connectNats } from '../../core/nats/connect.js';
+import { createRegistry, serveMetrics, type MetricsServer } from '../../core/telemetry/metrics-server.js';
+import { TrainerMetrics } from '../../trainer/telemetry/trainer-metrics.js';
 import { NATS_OPTIONS, NATS_USAGE, natsSettingsOf } from '../nats-options.js';
 import { runNatsWorker } from '../../trainer/worker/nats-worker.js';
 
 const USAGE = `Usage: cellsweep trainer [--port P] [--host H] [--id ID] [--backend auto|tensorflow|wasm|cpu] [--exit-with-parent]
-       cellsweep trainer --nats URL [--id ID] [--backend B] ${NATS_USAGE}`;
+       cellsweep trainer --nats URL [--id ID] [--backend B] [--metrics-listen HOST:PORT] ${NATS_USAGE}
+  --metrics-listen serves GET /metrics (Prometheus), /healthz and /readyz (connected to NATS) over HTTP.`;
 
 /**
  * A trainer process. Prints one JSON line `{"event":"listening",...}` on
@@ -27,6 +31,7 @@ export async function trainerCommand(argv: string[]): Promise<number> {
       id: { type: 'string' },
       backend: { type: 'string' },
       'exit-with-parent': { type: 'boolean', default: false },
+      'metrics-listen': { type: 'string' },
       ...NATS_OPTIONS,
     },
     USAGE,
@@ -44,6 +49,7 @@ export async function trainerCommand(argv: string[]): Promise<number> {
   if (values.nats !== undefined || process.env.NATS_URL !== undefined) {
     return natsTrainer(values, trainerId, backend.name, datasets, log);
   }
+  if (values['metrics-listen'] !== undefined) throw new ConfigError('--metrics-listen is for cluster mode (--nats); a local pool trainer is watched through its sweep', { field: '--metrics-listen' });
   const { server, address } = await startTrainerServer({
     host: values.host,
     port: intOption(values.port, 'port', 0) ?? 0,
@@ -81,7 +87,7 @@ export async function trainerCommand(argv: string[]): Promise<number> {
  * process exits 0; a NATS outage is waited out.
  */
 async function natsTrainer(
-  values: Parameters<typeof natsSettingsOf>[0],
+  values: Parameters<typeof natsSettingsOf>[0] & { 'metrics-listen'?: string | undefined },
   trainerId: string,
   backend: string,
   datasets: DatasetCache,
@@ -90,7 +96,15 @@ async function natsTrainer(
   const settings = natsSettingsOf(values, `cellsweep-trainer ${trainerId}`);
   const nc = await connectNats(settings);
   log(`connected to NATS ${nc.getServer()} with backend ${backend}`);
-  process.stdout.write(JSON.stringify({ event: 'ready', trainerId, backend, nats: nc.getServer() }) + '\n');
+  let metrics: TrainerMetrics | undefined;
+  let metricsServer: MetricsServer | undefined;
+  if (values['metrics-listen'] !== undefined) {
+    const registry = createRegistry('trainer');
+    metrics = new TrainerMetrics(registry, { trainerId, backend });
+    metricsServer = await serveMetrics({ registry, listen: values['metrics-listen'], ready: connectionReadiness(nc) });
+    log(`serving /metrics, /healthz and /readyz on http://${metricsServer.address}`);
+  }
+  process.stdout.write(JSON.stringify({ event: 'ready', trainerId, backend, nats: nc.getServer(), ...(metricsServer === undefined ? {} : { metrics: metricsServer.address }) }) + '\n');
   const stop = new AbortController();
   const onSignal = (name: string): void => {
     log(`stopping: ${name}`);
@@ -99,8 +113,9 @@ async function natsTrainer(
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   process.once('SIGINT', () => onSignal('SIGINT'));
   try {
-    await runNatsWorker({ nc, trainerId, backend, datasets, signal: stop.signal, log });
+    await runNatsWorker({ nc, trainerId, backend, datasets, signal: stop.signal, log, ...(metrics === undefined ? {} : { metrics }) });
   } finally {
+    await metricsServer?.close();
     await nc.drain().catch(() => nc.close());
   }
   return 0;

@@ -8,6 +8,7 @@ import {
   TRAINERS_CONSUMER,
   subjects,
 } from '../../core/nats/topology.js';
+import type { QueueStats } from '../telemetry/coordinator-metrics.js';
 
 export interface TopologyOptions {
   /** How long a trainer may go without a heartbeat before its run is delivered to another trainer. */
@@ -78,4 +79,16 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
   const existing = await jsm.streams.info(config.name).catch(() => undefined);
   if (existing === undefined) await jsm.streams.add(config);
   else await jsm.streams.update(config.name, { ...existing.config, ...config });
+}
+
+/** The work queue as Prometheus sees it (coordinator/telemetry): two JetStream API requests. */
+export async function readQueueStats(jsm: JetStreamManager): Promise<QueueStats> {
+  const [consumer, deadLetters] = await Promise.all([jsm.consumers.info(RUNS_STREAM, TRAINERS_CONSUMER), jsm.streams.info(DEAD_LETTER_STREAM)]);
+  return {
+    pending: consumer.num_pending,
+    inProgress: consumer.num_ack_pending,
+    redelivered: consumer.num_redelivered,
+    waitingPulls: consumer.num_waiting,
+    deadLetters: deadLetters.state.messages,
+  };
 }

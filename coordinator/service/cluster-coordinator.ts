@@ -12,6 +12,7 @@ import { replay } from '../journal/replay.js';
 import { samplersByStudy } from '../samplers/index.js';
 import { SweepRunner, type PendingRun } from '../study/sweep-runner.js';
 import type { SweepState } from '../study/sweep-state.js';
+import type { CoordinatorMetrics } from '../telemetry/coordinator-metrics.js';
 
 /** The stop reason of a sweep a user stopped; any other stop (a coordinator shutdown) is resumed on start. */
 export const STOPPED_BY_REQUEST = 'stopped by request';
@@ -50,6 +51,8 @@ export interface ClusterCoordinatorOptions {
   /** Runs at once per sweep when its file gives no `trainers`. */
   defaultParallel?: number;
   log?: (line: string) => void;
+  /** Prometheus metrics: every journal record and suggestion of every sweep is shown to them. */
+  metrics?: CoordinatorMetrics;
 }
 
 /**
@@ -155,8 +158,11 @@ export class ClusterCoordinator {
         state,
         journal,
         dispatcher: sweep.dispatcher,
-        samplerFor: samplersByStudy(),
-        onRecord: (record) => emit({ type: 'record', record }),
+        samplerFor: this.opts.metrics?.timed(samplersByStudy(), id, state.config.name) ?? samplersByStudy(),
+        onRecord: (record) => {
+          this.opts.metrics?.record(id, record, state);
+          emit({ type: 'record', record });
+        },
         onProgress: (run, progress) => emit({ type: 'progress', run, progress }),
       });
       const status = await runner.run(sweep.stop.signal);

@@ -88,3 +88,21 @@ function readSecret(path: string, field: string): Buffer {
     throw new ConfigError(`cannot read ${path}: ${(err as Error).message}`, { field });
   }
 }
+
+/**
+ * Whether `nc` is connected now, for readiness probes: false from a
+ * disconnect until the reconnect, and for good once the connection closes.
+ */
+export function connectionReadiness(nc: NatsConnection): () => { ok: true } | { ok: false; reason: string } {
+  let down: string | undefined;
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect') down = `disconnected from NATS ${status.server}`;
+      else if (status.type === 'reconnect') down = undefined;
+    }
+  })().catch(() => undefined);
+  return () => {
+    if (nc.isClosed()) return { ok: false, reason: 'the NATS connection is closed' };
+    return down === undefined ? { ok: true } : { ok: false, reason: down };
+  };
+}

@@ -2,13 +2,17 @@
 # A whole cluster on one machine, as separate processes: nats-server with
 # JetStream, a coordinator, and N trainers (make cluster-up / cluster-down).
 # State lives in .cluster/: the JetStream store (journals survive a
-# cluster-down/up), logs, pids and the bearer token.
+# cluster-down/up), logs, pids, the bearer token, and prometheus.yml, a
+# Prometheus configuration that scrapes every process of this cluster.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DIR=${CLUSTER_DIR:-.cluster}
 NATS_PORT=${NATS_PORT:-4222}
 LISTEN=${LISTEN:-127.0.0.1:50051}
 TRAINERS=${TRAINERS:-2}
+# /metrics of the coordinator on METRICS_PORT, of trainer i on METRICS_PORT+i; 0: any free ports.
+METRICS_PORT=${METRICS_PORT:-9464}
+SCRAPE_INTERVAL=${SCRAPE_INTERVAL:-5s}
 NATS_SERVER=$(command -v nats-server || echo /usr/sbin/nats-server)
 
 up() {
@@ -21,17 +25,49 @@ up() {
   for _ in $(seq 50); do grep -q "Server is ready" "$DIR/logs/nats.log" && break; sleep 0.1; done
   grep -q "Server is ready" "$DIR/logs/nats.log" || { echo "nats-server did not start; see $DIR/logs/nats.log" >&2; down; exit 1; }
   node bin/cellsweep.mjs coordinator --nats "nats://127.0.0.1:$NATS_PORT" --listen "$LISTEN" \
-    --token-file "$DIR/token" --data-root "$PWD" > "$DIR/logs/coordinator.out" 2> "$DIR/logs/coordinator.log" &
+    --token-file "$DIR/token" --data-root "$PWD" --metrics-listen "127.0.0.1:$METRICS_PORT" \
+    > "$DIR/logs/coordinator.out" 2> "$DIR/logs/coordinator.log" &
   echo $! >> "$DIR/pids"
   for i in $(seq "$TRAINERS"); do
-    node bin/cellsweep.mjs trainer --nats "nats://127.0.0.1:$NATS_PORT" --id "trainer-$i" > /dev/null 2> "$DIR/logs/trainer-$i.log" &
+    port=$([ "$METRICS_PORT" = 0 ] && echo 0 || echo $((METRICS_PORT + i)))
+    node bin/cellsweep.mjs trainer --nats "nats://127.0.0.1:$NATS_PORT" --id "trainer-$i" --metrics-listen "127.0.0.1:$port" \
+      > "$DIR/logs/trainer-$i.out" 2> "$DIR/logs/trainer-$i.log" &
     echo $! >> "$DIR/pids"
   done
   for _ in $(seq 100); do grep -q listening "$DIR/logs/coordinator.out" && break; sleep 0.1; done
   grep -q listening "$DIR/logs/coordinator.out" || { echo "the coordinator did not start; see $DIR/logs/coordinator.log" >&2; down; exit 1; }
+  for i in $(seq "$TRAINERS"); do
+    for _ in $(seq 300); do grep -q '"ready"' "$DIR/logs/trainer-$i.out" && break; sleep 0.1; done
+    grep -q '"ready"' "$DIR/logs/trainer-$i.out" || { echo "trainer $i did not start; see $DIR/logs/trainer-$i.log" >&2; down; exit 1; }
+  done
+  write_prometheus_config
   echo "cluster up: nats://127.0.0.1:$NATS_PORT, coordinator $LISTEN, $TRAINERS trainers (logs in $DIR/logs)"
   echo "submit a sweep:  CELLSWEEP_TOKEN=\$(cat $DIR/token) node bin/cellsweep.mjs sweep FILE --coordinator $LISTEN"
   echo "(dataset paths in FILE are relative to $PWD, as the trainers see them)"
+  echo "metrics: prometheus --config.file=$DIR/prometheus.yml, then import deploy/grafana/cellsweep.json into Grafana"
+}
+
+# The addresses each process printed in its JSON start line ("metrics":"HOST:PORT").
+metrics_address() { sed -n 's/.*"metrics":"\([^"]*\)".*/\1/p' "$1" | head -1; }
+
+write_prometheus_config() {
+  local trainers=""
+  for i in $(seq "$TRAINERS"); do trainers="$trainers'$(metrics_address "$DIR/logs/trainer-$i.out")', "; done
+  cat > "$DIR/prometheus.yml" <<YAML
+# Written by deploy/local/cluster.sh for this cluster's processes.
+global:
+  scrape_interval: $SCRAPE_INTERVAL
+  evaluation_interval: $SCRAPE_INTERVAL
+rule_files:
+  - $PWD/deploy/prometheus/rules.yml
+scrape_configs:
+  - job_name: cellsweep-coordinator
+    static_configs:
+      - targets: ['$(metrics_address "$DIR/logs/coordinator.out")']
+  - job_name: cellsweep-trainer
+    static_configs:
+      - targets: [${trainers%, }]
+YAML
 }
 
 down() {

@@ -99,6 +99,8 @@ export interface CoordinatorProc {
   child: ChildProcess;
   address: string;
   log: () => string;
+  /** Its stdout: JSON event lines. */
+  out: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -126,7 +128,7 @@ export async function startCoordinator(
     });
     void exited.then((e) => reject(new Error(`the coordinator exited (${e.code ?? e.signal}) before serving:\n${log}`)));
   });
-  return { child, address, log: () => log, exited };
+  return { child, address, log: () => log, out: () => out, exited };
 }
 
 /**

@@ -2,22 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { alive, cli, tempDir } from '../e2e/helpers.js';
+import { alive, cli, freePort, tempDir } from '../e2e/helpers.js';
 import { sleepSweepYaml } from './cluster-helpers.js';
 
 const SCRIPT = fileURLToPath(new URL('../../deploy/local/cluster.sh', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 test('make cluster-up / cluster-down (deploy/local/cluster.sh): separate processes that run a submitted sweep, all gone afterwards', { timeout: 90_000 }, async () => {
   const dir = tempDir('cluster-up');

@@ -49,3 +49,14 @@ test('bad command lines are rejected with the option named', { timeout: 60_000 }
   await expectRejected(['sweep', '--frobnicate'], /Unknown option '--frobnicate'/);
   await expectRejected(['sweep', '--resume', '/nonexistent/sweep'], /no sweep to resume: \/nonexistent\/sweep\/journal\.jsonl does not exist/);
 });
+
+test('--help on every command prints its usage on stdout and exits 0 (before any check of the other options)', async () => {
+  for (const command of [['coordinator'], ['trainer'], ['sweep'], ['report'], ['train'], ['datasets', 'synth'], ['ask-tell']]) {
+    const result = await cli([...command, '--help', '--no-such-option']);
+    assert.equal(result.code, 0, `${command.join(' ')}: ${result.stderr}`);
+    assert.match(result.stdout, new RegExp(`^Usage: cellsweep ${command.join(' ')}`), command.join(' '));
+  }
+  const metrics = await cli(['coordinator', '--help']);
+  assert.match(metrics.stdout, /--metrics-listen HOST:PORT/);
+  assert.match(metrics.stdout, /--batch SWEEP_FILE/);
+});

@@ -5,6 +5,7 @@ import { RunEvent, RunSpec, RunStop, type RunFailure } from '../../proto/gen/cel
 import { InterruptedError } from '../../core/errors.js';
 import { RUNS_STREAM, TRAINERS_CONSUMER, headers, subjects } from '../../core/nats/topology.js';
 import { executeRun, type RunOutcome } from '../run.js';
+import type { TrainerMetrics, TrainerRunOutcome } from '../telemetry/trainer-metrics.js';
 import type { DatasetCache } from './dataset-cache.js';
 
 export interface NatsWorkerOptions {
@@ -17,6 +18,8 @@ export interface NatsWorkerOptions {
   log(line: string): void;
   /** Called when a run is taken, with how long it waited in the queue (ms since its publish). */
   onTaken?(queuedMs: number): void;
+  /** Prometheus metrics of this trainer (busy time, epochs, runs by outcome). */
+  metrics?: TrainerMetrics;
 }
 
 /** Stop requests are kept this long, for a run whose stop arrived before the run did. */
@@ -96,6 +99,7 @@ export async function runNatsWorker(opts: NatsWorkerOptions): Promise<void> {
     const key = `${sweep}/${spec.runId}`;
     const attempt = msg.info.deliveryCount;
     if (stopped.has(key)) {
+      opts.metrics?.runRefused(spec.model, 'cancelled');
       msg.term('stopped by the coordinator');
       return;
     }
@@ -105,10 +109,14 @@ export async function runNatsWorker(opts: NatsWorkerOptions): Promise<void> {
       await publishDurably(js, subjects.deadLetter(sweep), msg.data, opts);
       const failure: RunFailure = { reason, code: 'delivery_limit', epoch: 0, backend: opts.backend, trainerId: opts.trainerId };
       await publishOutcome(js, sweep, spec.runId, attempt, { failure }, opts);
+      opts.metrics?.runRefused(spec.model, 'dead_lettered');
       msg.term(reason);
       return;
     }
-    opts.onTaken?.(Date.now() - msg.info.timestampNanos / 1e6);
+    const queuedMs = Date.now() - msg.info.timestampNanos / 1e6;
+    opts.onTaken?.(queuedMs);
+    opts.metrics?.runTaken(queuedMs);
+    let ended: TrainerRunOutcome = 'failed';
     publishCore(opts.nc, subjects.progress(sweep, spec.runId), {
       runId: spec.runId,
       event: { $case: 'started', value: { trainerId: opts.trainerId, attempt } },
@@ -124,9 +132,14 @@ export async function runNatsWorker(opts: NatsWorkerOptions): Promise<void> {
         datasets: opts.datasets,
         signal: abort.signal,
         log: opts.log,
-        onProgress: (progress) => publishCore(opts.nc, subjects.progress(sweep, spec.runId), { runId: spec.runId, event: { $case: 'progress', value: progress } }),
+        onLoaded: () => opts.metrics?.trainingStarted(),
+        onProgress: (progress) => {
+          opts.metrics?.epochEnded(spec.model);
+          publishCore(opts.nc, subjects.progress(sweep, spec.runId), { runId: spec.runId, event: { $case: 'progress', value: progress } });
+        },
       });
       await publishOutcome(js, sweep, spec.runId, attempt, outcome, opts);
+      ended = 'result' in outcome ? 'finished' : 'failed';
       await msg.ackAck().catch(() => msg.ack());
       opts.log('result' in outcome ? `run ${spec.runId}: AUC ${outcome.result.auc.toFixed(4)}` : `run ${spec.runId}: failed (${outcome.failure.code}): ${outcome.failure.reason}`);
     } catch (err) {
@@ -134,14 +147,17 @@ export async function runNatsWorker(opts: NatsWorkerOptions): Promise<void> {
       if (opts.signal.aborted) {
         // Shutting down: hand the run back at once rather than after the ack wait.
         opts.log(`run ${spec.runId}: handed back (trainer shutting down)`);
+        ended = 'handed_back';
         msg.nak();
       } else {
         opts.log(`run ${spec.runId}: cancelled`);
+        ended = 'cancelled';
         msg.term('cancelled');
       }
     } finally {
       clearInterval(heartbeat);
       current = undefined;
+      opts.metrics?.runEnded(spec.model, ended);
     }
   }
 }
