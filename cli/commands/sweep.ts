@@ -15,6 +15,8 @@ import { replay } from '../../coordinator/journal/replay.js';
 import { bestJson, summaryTable, trialsCsv } from '../../coordinator/report/outputs.js';
 import { samplersByStudy } from '../../coordinator/samplers/index.js';
 import { SweepRunner } from '../../coordinator/study/sweep-runner.js';
+import { CoordinatorMetrics, type ObservedSweep } from '../../coordinator/telemetry/coordinator-metrics.js';
+import { createRegistry, serveMetrics, type MetricsServer } from '../../core/telemetry/metrics-server.js';
 import type { SweepState } from '../../coordinator/study/sweep-state.js';
 import { checkBackendOption, intOption, parseCommand } from '../args.js';
 import { checkDatasets } from '../check-datasets.js';
@@ -22,11 +24,12 @@ import { DEMO_SWEEP_YAML, demoSweep } from '../demo.js';
 import { ProgressDisplay, duration } from '../progress.js';
 import { remoteSweep } from './sweep-remote.js';
 
-const USAGE = `Usage: cellsweep sweep [FILE] [--out DIR] [--trainers N] [--backend auto|tensorflow|wasm|cpu]
-       cellsweep sweep --resume DIR [--trainers N] [--backend B]
+const USAGE = `Usage: cellsweep sweep [FILE] [--out DIR] [--trainers N] [--backend auto|tensorflow|wasm|cpu] [--metrics-listen HOST:PORT]
+       cellsweep sweep --resume DIR [--trainers N] [--backend B] [--metrics-listen HOST:PORT]
        cellsweep sweep FILE --coordinator ADDR [--token-file F] [--tls-ca F]
        cellsweep sweep --coordinator ADDR --watch SWEEP_ID
-       cellsweep sweep --print-demo`;
+       cellsweep sweep --print-demo
+  --metrics-listen serves the sweep's Prometheus metrics (docs/metrics.md) over HTTP while it runs.`;
 
 const BIN = fileURLToPath(new URL('../../bin/cellsweep.mjs', import.meta.url));
 
@@ -49,12 +52,13 @@ export async function sweepCommand(argv: string[]): Promise<number> {
       watch: { type: 'string' },
       'token-file': { type: 'string' },
       'tls-ca': { type: 'string' },
+      'metrics-listen': { type: 'string' },
     },
     USAGE,
   );
   if (values.coordinator !== undefined) {
-    if (values.resume !== undefined || values.out !== undefined || values.trainers !== undefined || values.backend !== undefined) {
-      throw new ConfigError(`--coordinator sends the sweep to a cluster: --resume, --out, --trainers and --backend are the coordinator's business there\n\n${USAGE}`);
+    if (values.resume !== undefined || values.out !== undefined || values.trainers !== undefined || values.backend !== undefined || values['metrics-listen'] !== undefined) {
+      throw new ConfigError(`--coordinator sends the sweep to a cluster: --resume, --out, --trainers, --backend and --metrics-listen are the coordinator's business there\n\n${USAGE}`);
     }
     if (positionals.length > 1) throw new ConfigError(`expected at most one sweep file, but got ${positionals.length}\n\n${USAGE}`);
     return remoteSweep({
@@ -80,99 +84,115 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   let journal: FileJournal;
   let state: SweepState;
   let outDir: string;
-  if (values.resume !== undefined) {
-    if (positionals.length > 0 || values.out !== undefined) throw new ConfigError(`--resume takes the sweep directory only\n\n${USAGE}`);
-    outDir = resolve(values.resume);
-    const path = journalPath(outDir);
-    if (!existsSync(path)) throw new ConfigError(`no sweep to resume: ${path} does not exist`, { field: '--resume' });
-    journal = await FileJournal.open(path, { create: false });
-    if (journal.repaired !== undefined) log(`journal: ${journal.repaired}`);
-    state = replay(await journal.read(), path);
-    log(`resuming sweep ${state.config.name} (${state.sweepId}) in ${outDir}`);
-    await checkDatasets(state.config, log);
-  } else {
-    const file = positionals[0];
-    const fromFile = file === undefined ? undefined : loadSweepFile(file);
-    outDir = resolve(values.out ?? join('runs', `${fromFile?.name ?? 'demo'}-${timestamp()}`));
-    if (existsSync(journalPath(outDir))) {
-      throw new ConfigError(`${outDir} already holds a sweep: continue it with --resume ${outDir}, or choose another --out`, { field: '--out' });
-    }
-    if (fromFile === undefined) log('cellsweep: no sweep file given, running the embedded demo (see it with: cellsweep sweep --print-demo)');
-    const config = fromFile ?? (await demoSweep(outDir));
-    await checkDatasets(config, log);
-    await mkdir(outDir, { recursive: true });
-    journal = await FileJournal.open(journalPath(outDir), { create: true });
-    const created = { op: 'sweep_created' as const, v: JOURNAL_FORMAT_VERSION, t: Date.now(), sweepId: randomUUID(), config };
-    await journal.append([created]);
-    state = replay([created]);
-    log(`sweep ${config.name} (${created.sweepId}) in ${outDir}`);
+  // Bound before the sweep directory is made: a busy port is bad input, and leaves nothing behind.
+  let metrics: CoordinatorMetrics | undefined;
+  let metricsServer: MetricsServer | undefined;
+  const observed: ObservedSweep[] = [];
+  if (values['metrics-listen'] !== undefined) {
+    const registry = createRegistry('coordinator');
+    metrics = new CoordinatorMetrics(registry, { sweeps: () => observed });
+    metricsServer = await serveMetrics({ registry, listen: values['metrics-listen'], ready: () => ({ ok: true }) });
   }
-
-  if (state.status === 'complete') {
-    log('this sweep is already complete');
-    await writeOutputs(outDir, state);
-    process.stdout.write(summaryTable(state) + '\n');
-    await journal.close();
-    return 0;
-  }
-
-  const trainers = trainersFlag ?? state.config.trainers ?? availableParallelism();
-  const display = new ProgressDisplay(state);
-  const outputs = new OutputWriter(outDir, state, (err) => display.line(`cannot write the result files (the journal has everything): ${err.message}`));
-  const stop = new AbortController();
-  let interrupts = 0;
-  const onSigint = (): void => {
-    interrupts++;
-    if (interrupts === 1) {
-      display.line(`stopping: cancelling running runs (Ctrl-C again to quit at once); resume with: cellsweep sweep --resume ${outDir}`);
-      stop.abort();
-    } else {
-      // Every finished run is already synced to the journal; nothing is lost by leaving now.
-      process.exit(130);
-    }
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
-
-  let pool: LocalTrainerPool | undefined;
-  let status: 'complete' | 'stopped' = 'stopped';
-  const started = Date.now();
   try {
-    log(`starting ${trainers} trainer process${trainers === 1 ? '' : 'es'} (logs in ${join(outDir, 'trainers')})`);
-    await mkdir(join(outDir, 'trainers'), { recursive: true });
-    pool = await LocalTrainerPool.start({
-      trainers,
-      command: [process.execPath, BIN, 'trainer', '--exit-with-parent', '--backend', backend],
-      logDir: join(outDir, 'trainers'),
-      onEvent: (event) => display.line(describePoolEvent(event)),
-    });
-    log(`trainers ready (backend: ${pool.backends().join(', ')})`);
-    const runner = new SweepRunner({
-      state,
-      journal,
-      dispatcher: pool,
-      samplerFor: samplersByStudy(),
-      onRecord: async (record) => {
-        display.onRecord(record);
-        if (record.op === 'trial_finished') outputs.request();
-      },
-      onProgress: (run, progress) => display.onProgress(run, progress),
-    });
-    display.start();
-    if (!stop.signal.aborted) status = await runner.run(stop.signal);
+    if (values.resume !== undefined) {
+      if (positionals.length > 0 || values.out !== undefined) throw new ConfigError(`--resume takes the sweep directory only\n\n${USAGE}`);
+      outDir = resolve(values.resume);
+      const path = journalPath(outDir);
+      if (!existsSync(path)) throw new ConfigError(`no sweep to resume: ${path} does not exist`, { field: '--resume' });
+      journal = await FileJournal.open(path, { create: false });
+      if (journal.repaired !== undefined) log(`journal: ${journal.repaired}`);
+      state = replay(await journal.read(), path);
+      log(`resuming sweep ${state.config.name} (${state.sweepId}) in ${outDir}`);
+      await checkDatasets(state.config, log);
+    } else {
+      const file = positionals[0];
+      const fromFile = file === undefined ? undefined : loadSweepFile(file);
+      outDir = resolve(values.out ?? join('runs', `${fromFile?.name ?? 'demo'}-${timestamp()}`));
+      if (existsSync(journalPath(outDir))) {
+        throw new ConfigError(`${outDir} already holds a sweep: continue it with --resume ${outDir}, or choose another --out`, { field: '--out' });
+      }
+      if (fromFile === undefined) log('cellsweep: no sweep file given, running the embedded demo (see it with: cellsweep sweep --print-demo)');
+      const config = fromFile ?? (await demoSweep(outDir));
+      await checkDatasets(config, log);
+      await mkdir(outDir, { recursive: true });
+      journal = await FileJournal.open(journalPath(outDir), { create: true });
+      const created = { op: 'sweep_created' as const, v: JOURNAL_FORMAT_VERSION, t: Date.now(), sweepId: randomUUID(), config };
+      await journal.append([created]);
+      state = replay([created]);
+      log(`sweep ${config.name} (${created.sweepId}) in ${outDir}`);
+    }
+
+    observed.push({ id: state.sweepId, state });
+    if (metricsServer !== undefined) log(`metrics on http://${metricsServer.address}/metrics`);
+    if (state.status === 'complete') {
+      log('this sweep is already complete');
+      await writeOutputs(outDir, state);
+      process.stdout.write(summaryTable(state) + '\n');
+      await journal.close();
+      return 0;
+    }
+
+    const trainers = trainersFlag ?? state.config.trainers ?? availableParallelism();
+    const display = new ProgressDisplay(state);
+    const outputs = new OutputWriter(outDir, state, (err) => display.line(`cannot write the result files (the journal has everything): ${err.message}`));
+    const stop = new AbortController();
+    let interrupts = 0;
+    const onSigint = (): void => {
+      interrupts++;
+      if (interrupts === 1) {
+        display.line(`stopping: cancelling running runs (Ctrl-C again to quit at once); resume with: cellsweep sweep --resume ${outDir}`);
+        stop.abort();
+      } else {
+        // Every finished run is already synced to the journal; nothing is lost by leaving now.
+        process.exit(130);
+      }
+    };
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigint);
+
+    let pool: LocalTrainerPool | undefined;
+    let status: 'complete' | 'stopped' = 'stopped';
+    const started = Date.now();
+    try {
+      log(`starting ${trainers} trainer process${trainers === 1 ? '' : 'es'} (logs in ${join(outDir, 'trainers')})`);
+      await mkdir(join(outDir, 'trainers'), { recursive: true });
+      pool = await LocalTrainerPool.start({
+        trainers,
+        command: [process.execPath, BIN, 'trainer', '--exit-with-parent', '--backend', backend],
+        logDir: join(outDir, 'trainers'),
+        onEvent: (event) => display.line(describePoolEvent(event)),
+      });
+      log(`trainers ready (backend: ${pool.backends().join(', ')})`);
+      const runner = new SweepRunner({
+        state,
+        journal,
+        dispatcher: pool,
+        samplerFor: metrics?.timed(samplersByStudy(), state.sweepId, state.config.name) ?? samplersByStudy(),
+        onRecord: async (record) => {
+          metrics?.record(state.sweepId, record, state);
+          display.onRecord(record);
+          if (record.op === 'trial_finished') outputs.request();
+        },
+        onProgress: (run, progress) => display.onProgress(run, progress),
+      });
+      display.start();
+      if (!stop.signal.aborted) status = await runner.run(stop.signal);
+    } finally {
+      display.stop();
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigint);
+      await pool?.close();
+      await journal.close();
+    }
+    await outputs.flush();
+    process.stdout.write('\n' + summaryTable(state) + '\n\n');
+    log(`${status === 'complete' ? 'sweep complete' : 'sweep stopped'} after ${duration((Date.now() - started) / 1000)}`);
+    log(`results: ${join(outDir, 'best.json')}, ${join(outDir, 'trials.csv')}; journal: ${journalPath(outDir)}`);
+    if (status === 'stopped') log(`resume with: cellsweep sweep --resume ${outDir}`);
+    return status === 'complete' ? 0 : 130;
   } finally {
-    display.stop();
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
-    await pool?.close();
-    await journal.close();
+    await metricsServer?.close();
   }
-  await outputs.flush();
-  process.stdout.write('\n' + summaryTable(state) + '\n\n');
-  log(`${status === 'complete' ? 'sweep complete' : 'sweep stopped'} after ${duration((Date.now() - started) / 1000)}`);
-  log(`results: ${join(outDir, 'best.json')}, ${join(outDir, 'trials.csv')}; journal: ${journalPath(outDir)}`);
-  if (status === 'stopped') log(`resume with: cellsweep sweep --resume ${outDir}`);
-  return status === 'complete' ? 0 : 130;
 }
 
 async function writeOutputs(outDir: string, state: SweepState): Promise<void> {

@@ -42,6 +42,7 @@ type SweepLabel = (typeof SWEEP_LABELS)[number];
  */
 export class CoordinatorMetrics {
   private readonly runDuration: Histogram<SweepLabel | 'outcome'>;
+  private readonly outcomes: Counter<SweepLabel | 'outcome'>;
   private readonly redeliveries: Counter<SweepLabel>;
   private readonly suggestion: Histogram<SweepLabel | 'sampler'>;
   /** When each run in training started (journal time), per sweep, to time it when its outcome comes. */
@@ -53,9 +54,15 @@ export class CoordinatorMetrics {
     queue?: { stats(): Promise<QueueStats>; connected(): boolean },
   ) {
     const self = this;
+    this.outcomes = new Counter({
+      name: 'cellsweep_run_outcomes_total',
+      help: 'Runs that ended, by outcome (finished or failed): the failure rate.',
+      labelNames: [...SWEEP_LABELS, 'outcome'],
+      registers: [registry],
+    });
     this.runDuration = new Histogram({
       name: 'cellsweep_run_duration_seconds',
-      help: 'Wall time of a run from a trainer taking it to its outcome (outcome: finished or failed).',
+      help: 'Time a run held its trainer: for finished runs as the trainer measured it (data load and training), for failed runs from its start to the failure.',
       labelNames: [...SWEEP_LABELS, 'outcome'],
       buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200],
       registers: [registry],
@@ -149,7 +156,10 @@ export class CoordinatorMetrics {
     if (started === undefined) {
       this.started.set(sweepId, (started = new Map()));
       // A counter that never moved has no series, and its dashboard panel would show "no data" rather than 0.
-      for (const study of state.studies.keys()) this.redeliveries.inc(this.labels(sweepId, state, study), 0);
+      for (const study of state.studies.keys()) {
+        this.redeliveries.inc(this.labels(sweepId, state, study), 0);
+        for (const outcome of ['finished', 'failed']) this.outcomes.inc({ ...this.labels(sweepId, state, study), outcome }, 0);
+      }
     }
     switch (record.op) {
       case 'run_started': {
@@ -163,9 +173,11 @@ export class CoordinatorMetrics {
         const key = runId(record);
         const t0 = started.get(key);
         started.delete(key);
-        if (t0 !== undefined) {
-          this.runDuration.observe({ ...this.labels(sweepId, state, record.study), outcome: record.op === 'run_finished' ? 'finished' : 'failed' }, Math.max(0, record.t - t0) / 1000);
-        }
+        const labels = { ...this.labels(sweepId, state, record.study), outcome: record.op === 'run_finished' ? 'finished' : 'failed' };
+        this.outcomes.inc(labels);
+        // The trainer's own clock for a result: its start event travels apart from the outcome and may come late or not at all.
+        const seconds = record.op === 'run_finished' ? record.result.loadSeconds + record.result.trainSeconds : t0 === undefined ? undefined : (record.t - t0) / 1000;
+        if (seconds !== undefined) this.runDuration.observe(labels, Math.max(0, seconds));
         return;
       }
       case 'trial_finished': {

@@ -28,7 +28,7 @@ function dashboardQueries(sweep: string): Array<{ panel: string; expr: string }>
       expr: q.expr
         .replaceAll('$sweep', sweep)
         .replaceAll('$study', '.*')
-        // Grafana's $__rate_interval; a minute covers this whole short sweep at a 1 s scrape interval.
+        // Grafana's $__rate_interval; a minute covers this whole short sweep at a 2 s scrape interval.
         .replaceAll('$__rate_interval', '1m'),
     }));
 }
@@ -42,7 +42,7 @@ test(
     const dir = tempDir('observability');
     const state = join(dir, 'cluster');
     const listen = `127.0.0.1:${await freePort()}`;
-    const env = { ...process.env, CLUSTER_DIR: state, NATS_PORT: String(await freePort()), LISTEN: listen, TRAINERS: '2', METRICS_PORT: '0', SCRAPE_INTERVAL: '1s' };
+    const env = { ...process.env, CLUSTER_DIR: state, NATS_PORT: String(await freePort()), LISTEN: listen, TRAINERS: '2', METRICS_PORT: '0', SCRAPE_INTERVAL: '2s' };
     await promisify(execFile)(SCRIPT, ['up'], { env });
     let prometheus: PrometheusServer | undefined;
     const logs = (): string =>
@@ -72,22 +72,17 @@ studies:
       const bestAuc = Number(/d6\s+bulk-mlp\s+4\/4\s+8\/8\s+(\d\.\d+)/.exec(result.stdout)?.[1]);
       assert.ok(bestAuc > 0, `the CLI printed the best AUC:\n${result.stdout}`);
 
-      // Prometheus has scraped the sweep's end once the complete status shows; query at that moment.
+      // Query at a moment when the sweep's end has been scraped and every target's last scrape succeeded
+      // (on a loaded machine a scrape can time out, and a failed scrape hides the target's series).
       const at = await waitForAsync(
-        'Prometheus to scrape the finished sweep',
+        'Prometheus to scrape the finished sweep from every target',
         async () => {
-          const samples = await prometheus!.query('cellsweep_sweep_status{sweep="observability-test", status="complete"} == 1');
-          return samples.length === 1 ? samples[0]!.value[0] + 2 : undefined;
+          const samples = await prometheus!.query('sum(up) == 3 and on() cellsweep_sweep_status{sweep="observability-test", status="complete"} == 1');
+          return samples.length === 1 ? samples[0]!.value[0] : undefined;
         },
         30_000,
         logs,
       );
-      await waitForAsync(
-        'every target scraped after the chosen instant',
-        async () => ((await prometheus!.query(`min(timestamp(up)) > ${at + 1}`)).length === 1 ? true : undefined),
-        10_000,
-      );
-
       await t.test('every target is up', async () => {
         const up = await prometheus!.query('up', at);
         assert.deepEqual(up.map((s) => `${s.metric.job}=${s.value[1]}`).sort(), ['cellsweep-coordinator=1', 'cellsweep-trainer=1', 'cellsweep-trainer=1']);
@@ -114,6 +109,7 @@ studies:
         assert.equal(await value('sum(cellsweep_runs{sweep="observability-test", state="finished"})'), 8);
         assert.equal(await value('sum(cellsweep_runs{sweep="observability-test", state=~"queued|running|failed"})'), 0);
         assert.equal(await value('sum(cellsweep_run_duration_seconds_count{sweep="observability-test"})'), 8);
+        assert.equal(await value('sum(cellsweep_run_outcomes_total{sweep="observability-test", outcome="finished"})'), 8);
         assert.equal(await value('sum(cellsweep_suggestion_duration_seconds_count{sweep="observability-test", sampler="tpe"})'), 4);
         assert.equal(await value('sum(cellsweep_trainer_runs_total{outcome="finished"})'), 8);
         // 8 runs of 6 epochs; the first epoch of each run is timed from the end of its data load.
@@ -132,8 +128,9 @@ studies:
         const all = rules.groups.flatMap((g) => g.rules);
         assert.equal(all.length, 6);
         assert.deepEqual(all.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.health} ${r.lastError ?? ''}`), []);
+        // "pending" is allowed: a sweep that has not finished a run yet is a stall candidate for its first minutes.
         const alerts = await prometheus!.api<{ alerts: Array<{ labels: { alertname: string }; state: string }> }>('alerts');
-        assert.deepEqual(alerts.alerts.map((a) => `${a.labels.alertname} ${a.state}`), []);
+        assert.deepEqual(alerts.alerts.filter((a) => a.state === 'firing').map((a) => a.labels.alertname), []);
       });
 
       await t.test('/readyz and /healthz answer on every process', async () => {

@@ -66,7 +66,7 @@ test('the Grafana dashboard: templated by sweep and study, every query panel on 
   // Per-sweep metrics must follow the selectors, or choosing a sweep would change nothing.
   for (const p of panels) {
     for (const t of p.targets!) {
-      if (/cellsweep_(trials|runs|run_duration|best_|redeliveries|suggestion)/.test(t.expr)) assert.match(t.expr, /sweep=~"\$sweep", study=~"\$study"/, `${p.title}: ${t.expr}`);
+      if (/cellsweep_(trials|runs|run_duration|run_outcomes|best_|redeliveries|suggestion)/.test(t.expr)) assert.match(t.expr, /sweep=~"\$sweep", study=~"\$study"/, `${p.title}: ${t.expr}`);
     }
   }
   const cells = new Map<string, string>();
@@ -87,6 +87,7 @@ test('the Grafana dashboard: templated by sweep and study, every query panel on 
     'cellsweep_trials',
     'cellsweep_runs',
     'cellsweep_run_duration_seconds',
+    'cellsweep_run_outcomes_total',
     'cellsweep_best_auc',
     'cellsweep_best_aupr',
     'cellsweep_queue_depth',

@@ -64,7 +64,9 @@ test('trials and runs by state, durations, redeliveries and best scores follow t
   // Trial 0: seed 1 finished, seed 2 on a trainer; trial 1: both seeds queued.
   assert.deepEqual([runs('finished'), runs('running'), runs('queued'), runs('failed')], [1, 1, 2, 0]);
   assert.equal(value(text, 'cellsweep_trials', { state: 'running' }), 2);
-  assert.equal(value(text, 'cellsweep_run_duration_seconds_sum', { outcome: 'finished' }), 3);
+  assert.equal(value(text, 'cellsweep_run_duration_seconds_sum', { outcome: 'finished' }), 1, "a result's duration is the trainer's own (load + train seconds)");
+  assert.equal(value(text, 'cellsweep_run_outcomes_total', { outcome: 'finished' }), 1);
+  assert.equal(value(text, 'cellsweep_run_outcomes_total', { outcome: 'failed' }), 0, 'the counter exists at 0 before any failure');
   assert.equal(value(text, 'cellsweep_redeliveries_total', { study: 'a' }), 0, 'the counter exists at 0 before any redelivery');
   assert.equal(value(text, 'cellsweep_best_auc'), undefined, 'no complete trial yet');
   assert.equal(value(text, 'cellsweep_sweep_status', { status: 'running' }), 1);
@@ -81,8 +83,9 @@ test('trials and runs by state, durations, redeliveries and best scores follow t
   assert.deepEqual([runs('finished'), runs('running'), runs('queued'), runs('failed')], [2, 0, 1, 1]);
   assert.equal(value(text, 'cellsweep_redeliveries_total', { study: 'a' }), 1);
   assert.equal(value(text, 'cellsweep_run_duration_seconds_count', { outcome: 'finished' }), 2);
-  assert.equal(value(text, 'cellsweep_run_duration_seconds_sum', { outcome: 'finished' }), 5, 'the redelivered run is timed from its last start');
-  assert.equal(value(text, 'cellsweep_run_duration_seconds_sum', { outcome: 'failed' }), 1.5);
+  assert.equal(value(text, 'cellsweep_run_duration_seconds_sum', { outcome: 'finished' }), 2);
+  assert.equal(value(text, 'cellsweep_run_duration_seconds_sum', { outcome: 'failed' }), 1.5, 'a failure is timed from its start');
+  assert.deepEqual([value(text, 'cellsweep_run_outcomes_total', { outcome: 'finished' }), value(text, 'cellsweep_run_outcomes_total', { outcome: 'failed' })], [2, 1]);
   assert.ok(Math.abs(value(text, 'cellsweep_best_auc', { study: 'a' })! - 0.75) < 1e-12);
   assert.ok(Math.abs(value(text, 'cellsweep_best_aupr', { study: 'a' })! - 0.65) < 1e-12);
   assert.equal(value(text, 'cellsweep_trials', { state: 'complete' }), 1);
