@@ -25,12 +25,15 @@ export interface ErrorPlace {
 export class CellsweepError extends Error {
   readonly code: ErrorCode;
   readonly place: ErrorPlace;
+  /** The message without its place. */
+  readonly detail: string;
 
   constructor(code: ErrorCode, detail: string, place: ErrorPlace = {}, options?: { cause?: unknown }) {
     super(formatMessage(detail, place), options);
     this.name = new.target.name;
     this.code = code;
     this.place = place;
+    this.detail = detail;
   }
 }
 

@@ -20,6 +20,7 @@ import {
 } from '../../proto/gen/cellsweep/v1/study.js';
 import { CellsweepError } from '../../core/errors.js';
 import { parseSweep } from '../config/load-sweep.js';
+import { parseSweepSpec } from '../config/sweep-spec.js';
 import { bestTrial } from '../study/aggregate.js';
 import type { ClusterCoordinator, SweepHandle } from './cluster-coordinator.js';
 import { decodePageToken, encodePageToken, studyMessage, sweepMessage, sweepStateOf, trialMessage } from './messages.js';
@@ -72,11 +73,13 @@ export function studyService(opts: StudyServiceOptions): StudyServiceServer {
   return {
     createSweep: unary(async (call: ServerUnaryCall<CreateSweepRequest, Sweep>) => {
       authorize(call.metadata);
-      const yaml = call.request.configYaml;
-      if (yaml.trim() === '') throw new RpcError(status.INVALID_ARGUMENT, 'config_yaml is empty: send the sweep file (docs/sweep-file.md)');
+      const { configYaml: yaml, spec } = call.request;
+      if ((yaml.trim() === '') === (spec === undefined)) {
+        throw new RpcError(status.INVALID_ARGUMENT, 'send the sweep as exactly one of config_yaml (the sweep file) or spec (the same as a message); docs/sweep-file.md');
+      }
       const limit = opts.maxConfigBytes ?? 1024 * 1024;
       if (Buffer.byteLength(yaml) > limit) throw new RpcError(status.INVALID_ARGUMENT, `config_yaml is larger than ${limit} bytes`);
-      const config = parseSweep(yaml, 'config_yaml', opts.dataRoot);
+      const config = spec === undefined ? parseSweep(yaml, 'config_yaml', opts.dataRoot) : parseSweepSpec(spec, opts.dataRoot);
       return sweepMessage(await coordinator.create(config));
     }),
     getSweep: unary(async (call: ServerUnaryCall<GetSweepRequest, Sweep>) => sweepMessage(sweepOf(call.request.sweepId))),

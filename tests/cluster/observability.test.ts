@@ -72,12 +72,16 @@ studies:
       const bestAuc = Number(/d6\s+bulk-mlp\s+4\/4\s+8\/8\s+(\d\.\d+)/.exec(result.stdout)?.[1]);
       assert.ok(bestAuc > 0, `the CLI printed the best AUC:\n${result.stdout}`);
 
-      // Query at a moment when the sweep's end has been scraped and every target's last scrape succeeded
-      // (on a loaded machine a scrape can time out, and a failed scrape hides the target's series).
+      // Query at a moment when the sweep's end has been scraped, every trainer has closed its last run
+      // (it counts the run after acknowledging it, a moment after the coordinator records the outcome),
+      // and every target's last scrape succeeded (on a loaded machine a scrape can time out, and a
+      // failed scrape hides the target's series).
       const at = await waitForAsync(
         'Prometheus to scrape the finished sweep from every target',
         async () => {
-          const samples = await prometheus!.query('sum(up) == 3 and on() cellsweep_sweep_status{sweep="observability-test", status="complete"} == 1');
+          const samples = await prometheus!.query(
+            'sum(up) == 3 and on() sum(cellsweep_trainer_busy) == 0 and on() cellsweep_sweep_status{sweep="observability-test", status="complete"} == 1',
+          );
           return samples.length === 1 ? samples[0]!.value[0] : undefined;
         },
         30_000,

@@ -6,11 +6,14 @@ import { credentials, makeClientConstructor, Metadata, status, type ServiceError
 import { service as healthService } from 'grpc-health-check';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { SweepState, TrialState, type SweepEvent } from '../../proto/gen/cellsweep/v1/study.js';
+import { StudySpec, SweepSpec, SweepState, TrialState, type SweepEvent } from '../../proto/gen/cellsweep/v1/study.js';
 import { RUNS_STREAM } from '../../core/nats/topology.js';
 import { call, studyClient } from '../../cli/study-client.js';
 import { NatsServer } from './nats-server.js';
 import { TEST_TOKEN, TrainerPool, connectTo, sleepSweepYaml, startCoordinator, testClient, type CoordinatorProc } from './cluster-helpers.js';
+
+const emptySpec = (): SweepSpec => SweepSpec.fromPartial({});
+const emptyStudy = (): StudySpec => StudySpec.fromPartial({});
 
 let server: NatsServer;
 let nc: NatsConnection;
@@ -30,6 +33,31 @@ after(async () => {
   await coordinator?.exited;
   await nc?.close();
   await server?.stop();
+});
+
+test('a sweep sent as a SweepSpec message runs like its YAML file', { timeout: 60_000 }, async () => {
+  const api = testClient(coordinator.address);
+  const { yaml } = await sleepSweepYaml({ trials: 2, seeds: [1, 2], seconds: 0.1, parallel: 2 });
+  const dataset = /dataset: (\S+)\}/.exec(yaml)![1]!;
+  const spec: SweepSpec = {
+    ...emptySpec(),
+    name: 'from-a-message',
+    model: 'sleep',
+    sampler: 'random',
+    seed: 7,
+    trials: 2,
+    seeds: [1, 2],
+    trainers: 2,
+    fixed: { seconds: { kind: { $case: 'number', value: 0.1 } }, epochs: { kind: { $case: 'number', value: 2 } } },
+    space: { signal: { type: 'float', low: 0, high: 1 } },
+    studies: [{ ...emptyStudy(), name: 's1', dataset }],
+  };
+  const created = await call(api.client.createSweep, api.client, { configYaml: '', spec }, api.metadata);
+  assert.equal(created.name, 'from-a-message');
+  assert.equal(created.studies[0]?.runsTotal, 4);
+  const done = await api.waitDone(created.sweepId, 45_000);
+  assert.equal(done.state, SweepState.SWEEP_STATE_COMPLETE);
+  assert.equal(done.studies[0]?.runsDone, 4);
 });
 
 test('create, watch to the end, list trials page by page, get the best; health says SERVING', { timeout: 90_000 }, async () => {
@@ -128,7 +156,12 @@ test('bad requests get clear status codes and change nothing; random bytes on th
   const [badCode, badMessage] = await code(api.create(yaml.replace('trials: 1', 'trials: -3')));
   assert.equal(badCode, status.INVALID_ARGUMENT);
   assert.match(badMessage, /config_yaml:5.*trials/);
-  assert.deepEqual(await code(api.create('   ')), [status.INVALID_ARGUMENT, 'config_yaml is empty: send the sweep file (docs/sweep-file.md)']);
+  const neither = [status.INVALID_ARGUMENT, 'send the sweep as exactly one of config_yaml (the sweep file) or spec (the same as a message); docs/sweep-file.md'];
+  assert.deepEqual(await code(api.create('   ')), neither);
+  assert.deepEqual(await code(call(api.client.createSweep, api.client, { configYaml: yaml, spec: { ...emptySpec(), name: 'x' } }, api.metadata)), neither, 'not both');
+  const [specCode, specMessage] = await code(call(api.client.createSweep, api.client, { configYaml: '', spec: { ...emptySpec(), studies: [{ ...emptyStudy(), trials: 2 }] } }, api.metadata));
+  assert.equal(specCode, status.INVALID_ARGUMENT);
+  assert.match(specMessage, /^CreateSweepRequest\.spec, field 'studies\[0\]\.dataset': expected a dataset directory/);
   assert.equal((await code(api.get('no-such-sweep')))[0], status.NOT_FOUND);
   assert.equal((await code(api.trials('')))[0], status.INVALID_ARGUMENT);
   assert.equal((await code(api.trials(anySweep, 5000)))[0], status.INVALID_ARGUMENT);

@@ -20,6 +20,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Struct, Value } from "../../google/protobuf/struct.js";
 import { ParamValue, RunEvent, RunFailure, RunResult } from "./run.js";
 
 export const protobufPackage = "cellsweep.v1";
@@ -135,8 +136,63 @@ export function trialStateToJSON(object: TrialState): string {
 }
 
 export interface CreateSweepRequest {
-  /** The sweep file as the CLI reads it (YAML); see docs/sweep-file.md. */
+  /**
+   * Exactly one of the two: the sweep file as the CLI reads it (YAML; see
+   * docs/sweep-file.md), or the same content as a message. Both are checked
+   * by the same rules; errors name the field (`spec.studies[0].dataset`).
+   */
   configYaml: string;
+  spec?: SweepSpec | undefined;
+}
+
+/**
+ * A sweep file as a message: each field is the sweep file's key of the same
+ * name, with the same defaults (docs/sweep-file.md). Top-level values apply to
+ * every study unless the study sets its own.
+ */
+export interface SweepSpec {
+  name: string;
+  model: string;
+  sampler: string;
+  /** The sampler's own options (TPE: docs/tpe.md). */
+  samplerOptions?:
+    | { [key: string]: any }
+    | undefined;
+  /** A pruner: {"name": "seeds", ...} (docs/sweep-file.md). */
+  pruner?: { [key: string]: any } | undefined;
+  seed?: number | undefined;
+  trials?: number | undefined;
+  seeds: number[];
+  /** A built-in space's name (a string) or a mapping of parameter to its range. */
+  space?: any | undefined;
+  fixed: { [key: string]: ParamValue };
+  trainers?: number | undefined;
+  studies: StudySpec[];
+}
+
+export interface SweepSpec_FixedEntry {
+  key: string;
+  value?: ParamValue | undefined;
+}
+
+export interface StudySpec {
+  name: string;
+  /** Relative to the coordinator's --data-root. */
+  dataset: string;
+  model: string;
+  sampler: string;
+  samplerOptions?: { [key: string]: any } | undefined;
+  pruner?: { [key: string]: any } | undefined;
+  seed?: number | undefined;
+  trials?: number | undefined;
+  seeds: number[];
+  space?: any | undefined;
+  fixed: { [key: string]: ParamValue };
+}
+
+export interface StudySpec_FixedEntry {
+  key: string;
+  value?: ParamValue | undefined;
 }
 
 export interface Sweep {
@@ -248,13 +304,16 @@ export interface GetBestResponse {
 }
 
 function createBaseCreateSweepRequest(): CreateSweepRequest {
-  return { configYaml: "" };
+  return { configYaml: "", spec: undefined };
 }
 
 export const CreateSweepRequest: MessageFns<CreateSweepRequest> = {
   encode(message: CreateSweepRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.configYaml !== "") {
       writer.uint32(10).string(message.configYaml);
+    }
+    if (message.spec !== undefined) {
+      SweepSpec.encode(message.spec, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -280,6 +339,14 @@ export const CreateSweepRequest: MessageFns<CreateSweepRequest> = {
             message.configYaml = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.spec = SweepSpec.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -299,6 +366,7 @@ export const CreateSweepRequest: MessageFns<CreateSweepRequest> = {
         : isSet(object.config_yaml)
         ? globalThis.String(object.config_yaml)
         : "",
+      spec: isSet(object.spec) ? SweepSpec.fromJSON(object.spec) : undefined,
     };
   },
 
@@ -306,6 +374,9 @@ export const CreateSweepRequest: MessageFns<CreateSweepRequest> = {
     const obj: any = {};
     if (message.configYaml !== "") {
       obj.configYaml = message.configYaml;
+    }
+    if (message.spec !== undefined) {
+      obj.spec = SweepSpec.toJSON(message.spec);
     }
     return obj;
   },
@@ -316,6 +387,776 @@ export const CreateSweepRequest: MessageFns<CreateSweepRequest> = {
   fromPartial(object: DeepPartial<CreateSweepRequest>): CreateSweepRequest {
     const message = createBaseCreateSweepRequest();
     message.configYaml = object.configYaml ?? "";
+    message.spec = (object.spec !== undefined && object.spec !== null) ? SweepSpec.fromPartial(object.spec) : undefined;
+    return message;
+  },
+};
+
+function createBaseSweepSpec(): SweepSpec {
+  return {
+    name: "",
+    model: "",
+    sampler: "",
+    samplerOptions: undefined,
+    pruner: undefined,
+    seed: undefined,
+    trials: undefined,
+    seeds: [],
+    space: undefined,
+    fixed: {},
+    trainers: undefined,
+    studies: [],
+  };
+}
+
+export const SweepSpec: MessageFns<SweepSpec> = {
+  encode(message: SweepSpec, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.model !== "") {
+      writer.uint32(18).string(message.model);
+    }
+    if (message.sampler !== "") {
+      writer.uint32(26).string(message.sampler);
+    }
+    if (message.samplerOptions !== undefined) {
+      Struct.encode(Struct.wrap(message.samplerOptions), writer.uint32(34).fork()).join();
+    }
+    if (message.pruner !== undefined) {
+      Struct.encode(Struct.wrap(message.pruner), writer.uint32(42).fork()).join();
+    }
+    if (message.seed !== undefined) {
+      writer.uint32(48).uint32(message.seed);
+    }
+    if (message.trials !== undefined) {
+      writer.uint32(56).uint32(message.trials);
+    }
+    if (message.seeds.length !== 0) {
+      writer.uint32(66).fork();
+      for (const v of message.seeds) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.space !== undefined) {
+      Value.encode(Value.wrap(message.space), writer.uint32(74).fork()).join();
+    }
+    globalThis.Object.entries(message.fixed).forEach(([key, value]: [string, ParamValue]) => {
+      SweepSpec_FixedEntry.encode({ key: key as any, value }, writer.uint32(82).fork()).join();
+    });
+    if (message.trainers !== undefined) {
+      writer.uint32(88).uint32(message.trainers);
+    }
+    for (const v of message.studies) {
+      StudySpec.encode(v!, writer.uint32(98).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SweepSpec {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSweepSpec();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sampler = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.samplerOptions = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.pruner = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.seed = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.trials = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag === 64) {
+              message.seeds.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 66) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.seeds.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.space = Value.unwrap(Value.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            const entry10 = SweepSpec_FixedEntry.decode(reader, reader.uint32());
+            if (entry10.value !== undefined) {
+              message.fixed[entry10.key] = entry10.value;
+            }
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.trainers = reader.uint32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.studies.push(StudySpec.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SweepSpec {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      sampler: isSet(object.sampler) ? globalThis.String(object.sampler) : "",
+      samplerOptions: isObject(object.samplerOptions)
+        ? object.samplerOptions
+        : isObject(object.sampler_options)
+        ? object.sampler_options
+        : undefined,
+      pruner: isObject(object.pruner) ? object.pruner : undefined,
+      seed: isSet(object.seed) ? globalThis.Number(object.seed) : undefined,
+      trials: isSet(object.trials) ? globalThis.Number(object.trials) : undefined,
+      seeds: globalThis.Array.isArray(object?.seeds) ? object.seeds.map((e: any) => globalThis.Number(e)) : [],
+      space: isSet(object?.space) ? object.space : undefined,
+      fixed: isObject(object.fixed)
+        ? (globalThis.Object.entries(object.fixed) as [string, any][]).reduce(
+          (acc: { [key: string]: ParamValue }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: ParamValue.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      trainers: isSet(object.trainers) ? globalThis.Number(object.trainers) : undefined,
+      studies: globalThis.Array.isArray(object?.studies) ? object.studies.map((e: any) => StudySpec.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: SweepSpec): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.sampler !== "") {
+      obj.sampler = message.sampler;
+    }
+    if (message.samplerOptions !== undefined) {
+      obj.samplerOptions = message.samplerOptions;
+    }
+    if (message.pruner !== undefined) {
+      obj.pruner = message.pruner;
+    }
+    if (message.seed !== undefined) {
+      obj.seed = Math.round(message.seed);
+    }
+    if (message.trials !== undefined) {
+      obj.trials = Math.round(message.trials);
+    }
+    if (message.seeds?.length) {
+      obj.seeds = message.seeds.map((e) => Math.round(e));
+    }
+    if (message.space !== undefined) {
+      obj.space = message.space;
+    }
+    if (message.fixed) {
+      const entries = globalThis.Object.entries(message.fixed) as [string, ParamValue][];
+      if (entries.length > 0) {
+        obj.fixed = {};
+        entries.forEach(([k, v]) => {
+          obj.fixed[k] = ParamValue.toJSON(v);
+        });
+      }
+    }
+    if (message.trainers !== undefined) {
+      obj.trainers = Math.round(message.trainers);
+    }
+    if (message.studies?.length) {
+      obj.studies = message.studies.map((e) => StudySpec.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SweepSpec>): SweepSpec {
+    return SweepSpec.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SweepSpec>): SweepSpec {
+    const message = createBaseSweepSpec();
+    message.name = object.name ?? "";
+    message.model = object.model ?? "";
+    message.sampler = object.sampler ?? "";
+    message.samplerOptions = object.samplerOptions ?? undefined;
+    message.pruner = object.pruner ?? undefined;
+    message.seed = object.seed ?? undefined;
+    message.trials = object.trials ?? undefined;
+    message.seeds = object.seeds?.map((e) => e) || [];
+    message.space = object.space === undefined ? undefined : object.space;
+    message.fixed = (globalThis.Object.entries(object.fixed ?? {}) as [string, ParamValue][]).reduce(
+      (acc: { [key: string]: ParamValue }, [key, value]: [string, ParamValue]) => {
+        if (value !== undefined) {
+          acc[key] = ParamValue.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.trainers = object.trainers ?? undefined;
+    message.studies = object.studies?.map((e) => StudySpec.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSweepSpec_FixedEntry(): SweepSpec_FixedEntry {
+  return { key: "", value: undefined };
+}
+
+export const SweepSpec_FixedEntry: MessageFns<SweepSpec_FixedEntry> = {
+  encode(message: SweepSpec_FixedEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      ParamValue.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SweepSpec_FixedEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSweepSpec_FixedEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = ParamValue.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SweepSpec_FixedEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? ParamValue.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: SweepSpec_FixedEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = ParamValue.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SweepSpec_FixedEntry>): SweepSpec_FixedEntry {
+    return SweepSpec_FixedEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SweepSpec_FixedEntry>): SweepSpec_FixedEntry {
+    const message = createBaseSweepSpec_FixedEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? ParamValue.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseStudySpec(): StudySpec {
+  return {
+    name: "",
+    dataset: "",
+    model: "",
+    sampler: "",
+    samplerOptions: undefined,
+    pruner: undefined,
+    seed: undefined,
+    trials: undefined,
+    seeds: [],
+    space: undefined,
+    fixed: {},
+  };
+}
+
+export const StudySpec: MessageFns<StudySpec> = {
+  encode(message: StudySpec, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.dataset !== "") {
+      writer.uint32(18).string(message.dataset);
+    }
+    if (message.model !== "") {
+      writer.uint32(26).string(message.model);
+    }
+    if (message.sampler !== "") {
+      writer.uint32(34).string(message.sampler);
+    }
+    if (message.samplerOptions !== undefined) {
+      Struct.encode(Struct.wrap(message.samplerOptions), writer.uint32(42).fork()).join();
+    }
+    if (message.pruner !== undefined) {
+      Struct.encode(Struct.wrap(message.pruner), writer.uint32(50).fork()).join();
+    }
+    if (message.seed !== undefined) {
+      writer.uint32(56).uint32(message.seed);
+    }
+    if (message.trials !== undefined) {
+      writer.uint32(64).uint32(message.trials);
+    }
+    if (message.seeds.length !== 0) {
+      writer.uint32(74).fork();
+      for (const v of message.seeds) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.space !== undefined) {
+      Value.encode(Value.wrap(message.space), writer.uint32(82).fork()).join();
+    }
+    globalThis.Object.entries(message.fixed).forEach(([key, value]: [string, ParamValue]) => {
+      StudySpec_FixedEntry.encode({ key: key as any, value }, writer.uint32(90).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StudySpec {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStudySpec();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.dataset = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sampler = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.samplerOptions = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.pruner = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.seed = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.trials = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag === 72) {
+              message.seeds.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 74) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.seeds.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.space = Value.unwrap(Value.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            const entry11 = StudySpec_FixedEntry.decode(reader, reader.uint32());
+            if (entry11.value !== undefined) {
+              message.fixed[entry11.key] = entry11.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StudySpec {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      dataset: isSet(object.dataset) ? globalThis.String(object.dataset) : "",
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      sampler: isSet(object.sampler) ? globalThis.String(object.sampler) : "",
+      samplerOptions: isObject(object.samplerOptions)
+        ? object.samplerOptions
+        : isObject(object.sampler_options)
+        ? object.sampler_options
+        : undefined,
+      pruner: isObject(object.pruner) ? object.pruner : undefined,
+      seed: isSet(object.seed) ? globalThis.Number(object.seed) : undefined,
+      trials: isSet(object.trials) ? globalThis.Number(object.trials) : undefined,
+      seeds: globalThis.Array.isArray(object?.seeds) ? object.seeds.map((e: any) => globalThis.Number(e)) : [],
+      space: isSet(object?.space) ? object.space : undefined,
+      fixed: isObject(object.fixed)
+        ? (globalThis.Object.entries(object.fixed) as [string, any][]).reduce(
+          (acc: { [key: string]: ParamValue }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: ParamValue.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: StudySpec): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.dataset !== "") {
+      obj.dataset = message.dataset;
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.sampler !== "") {
+      obj.sampler = message.sampler;
+    }
+    if (message.samplerOptions !== undefined) {
+      obj.samplerOptions = message.samplerOptions;
+    }
+    if (message.pruner !== undefined) {
+      obj.pruner = message.pruner;
+    }
+    if (message.seed !== undefined) {
+      obj.seed = Math.round(message.seed);
+    }
+    if (message.trials !== undefined) {
+      obj.trials = Math.round(message.trials);
+    }
+    if (message.seeds?.length) {
+      obj.seeds = message.seeds.map((e) => Math.round(e));
+    }
+    if (message.space !== undefined) {
+      obj.space = message.space;
+    }
+    if (message.fixed) {
+      const entries = globalThis.Object.entries(message.fixed) as [string, ParamValue][];
+      if (entries.length > 0) {
+        obj.fixed = {};
+        entries.forEach(([k, v]) => {
+          obj.fixed[k] = ParamValue.toJSON(v);
+        });
+      }
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StudySpec>): StudySpec {
+    return StudySpec.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StudySpec>): StudySpec {
+    const message = createBaseStudySpec();
+    message.name = object.name ?? "";
+    message.dataset = object.dataset ?? "";
+    message.model = object.model ?? "";
+    message.sampler = object.sampler ?? "";
+    message.samplerOptions = object.samplerOptions ?? undefined;
+    message.pruner = object.pruner ?? undefined;
+    message.seed = object.seed ?? undefined;
+    message.trials = object.trials ?? undefined;
+    message.seeds = object.seeds?.map((e) => e) || [];
+    message.space = object.space === undefined ? undefined : object.space;
+    message.fixed = (globalThis.Object.entries(object.fixed ?? {}) as [string, ParamValue][]).reduce(
+      (acc: { [key: string]: ParamValue }, [key, value]: [string, ParamValue]) => {
+        if (value !== undefined) {
+          acc[key] = ParamValue.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseStudySpec_FixedEntry(): StudySpec_FixedEntry {
+  return { key: "", value: undefined };
+}
+
+export const StudySpec_FixedEntry: MessageFns<StudySpec_FixedEntry> = {
+  encode(message: StudySpec_FixedEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      ParamValue.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StudySpec_FixedEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStudySpec_FixedEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = ParamValue.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StudySpec_FixedEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? ParamValue.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: StudySpec_FixedEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = ParamValue.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StudySpec_FixedEntry>): StudySpec_FixedEntry {
+    return StudySpec_FixedEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StudySpec_FixedEntry>): StudySpec_FixedEntry {
+    const message = createBaseStudySpec_FixedEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? ParamValue.fromPartial(object.value)
+      : undefined;
     return message;
   },
 };
