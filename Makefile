@@ -117,6 +117,7 @@ bench-cluster: install system-deps
 	mkdir -p bench/results
 	node --import tsx bench/cluster/run.ts --trials 40 --watchers 200 --out bench/results/cluster-api.md
 	node --import tsx bench/cluster/run.ts --trials 2084 --watchers 0 --raw-messages 20000 --out bench/results/cluster-100k.md
+	node --import tsx bench/cluster/run.ts --trials 2084 --watchers 0 --raw-messages 20000 --no-metrics --out bench/results/cluster-100k-no-metrics.md
 
 clean:
 	rm -rf node_modules runs .tmp

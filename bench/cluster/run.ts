@@ -26,12 +26,15 @@ import { startCoordinator, testClient } from '../../tests/cluster/cluster-helper
 import { cpuSeconds, percentile, rssMiB } from './stats.js';
 
 const { values } = parseArgs({
+  allowNegative: true,
   options: {
     trials: { type: 'string', default: '40' },
     studies: { type: 'string', default: '8' },
     trainers: { type: 'string', default: '64' },
     watchers: { type: 'string', default: '200' },
     'raw-messages': { type: 'string', default: '20000' },
+    // --no-metrics: the coordinator without its metrics endpoint, to measure what metrics cost.
+    metrics: { type: 'boolean', default: true },
     out: { type: 'string' },
   },
 });
@@ -50,7 +53,7 @@ const say = (line: string): void => {
 const server = await NatsServer.start();
 try {
   say(`# Cluster dispatch benchmark, ${new Date().toISOString().slice(0, 10)}`);
-  say(`nats-server ${server.url} (JetStream, file storage), ${trainers} simulated trainers, ${studies} studies x ${trials} trials x ${SEEDS.length} seeds of \`sleep\` (0 s)`);
+  say(`nats-server ${server.url} (JetStream, file storage), coordinator metrics ${values.metrics ? 'on' : 'off'}, ${trainers} simulated trainers, ${studies} studies x ${trials} trials x ${SEEDS.length} seeds of \`sleep\` (0 s)`);
   say('');
   const raw = await rawJetStream(server.url, rawMessages);
   say(`raw JetStream work queue (${rawMessages} messages of 200 bytes, publish with 1,000 in flight, then consume + ack with 64 pull consumers): publish ${raw.publish.toFixed(0)} msg/s, consume+ack ${raw.consume.toFixed(0)} msg/s`);
@@ -60,7 +63,8 @@ try {
   const profile = process.env.BENCH_PROFILE_DIR;
   const coordinator = await startCoordinator(server.url, {
     ackWait: 30,
-    extra: ['--parallel', String(trainers)],
+    // Metrics on, as the Helm chart runs it: their per-record cost is in the CPU figure, and a scrape is timed at the end.
+    extra: ['--parallel', String(trainers), ...(values.metrics ? ['--metrics-listen', '127.0.0.1:0'] : [])],
     ...(profile === undefined ? {} : { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profile}`] }),
   });
   const reportFile = join(dir, 'sim.json');
@@ -117,6 +121,14 @@ ${Array.from({ length: studies }, (_, i) => `  - {name: s${i + 1}, dataset: ${da
   const simCpu = cpuSeconds(sim.pid!) - simCpu0;
   const natsCpu = cpuSeconds(server.pid!) - natsCpu0;
   const rss = rssMiB(coordinator.child.pid!);
+  const metricsAddress = /"metrics":"([^"]+)"/.exec(coordinator.out())?.[1];
+  const scrapes: number[] = [];
+  let scrapeBytes = 0;
+  for (let i = 0; i < 20 && metricsAddress !== undefined; i++) {
+    const t = performance.now();
+    scrapeBytes = (await (await fetch(`http://${metricsAddress}/metrics`)).text()).length;
+    scrapes.push(performance.now() - t);
+  }
   for (const s of streams) s.cancel();
   sim.kill('SIGTERM');
   await simExited;
@@ -132,6 +144,8 @@ ${Array.from({ length: studies }, (_, i) => `  - {name: s${i + 1}, dataset: ${da
   say(`the rest of the machine during the sweep: simulated trainers ${((simCpu / runs) * 1000).toFixed(2)} ms CPU per run, nats-server ${((natsCpu / runs) * 1000).toFixed(2)} ms per run (${availableParallelism()} cores)`);
   say(`StudyService with ${watchers} watchers open (${watchEvents} events streamed): GetSweep/ListTrials p50 ${percentile(apiLatencies, 50).toFixed(1)} ms, p99 ${percentile(apiLatencies, 99).toFixed(1)} ms over ${apiLatencies.length} calls`);
   say(`coordinator RSS after ${runs} finished runs in ${studies} studies: ${rss.toFixed(0)} MiB`);
+  if (metricsAddress === undefined) say('coordinator without --metrics-listen');
+  else say(`a Prometheus scrape of the coordinator's /metrics after the sweep: p50 ${percentile(scrapes, 50).toFixed(1)} ms, max ${Math.max(...scrapes).toFixed(1)} ms over ${scrapes.length} scrapes, ${(scrapeBytes / 1024).toFixed(0)} KiB`);
 } finally {
   await server.stop();
 }
