@@ -1,10 +1,10 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { runId } from '../../core/runs.js';
 import type { JournalRecord } from '../journal/records.js';
-import type { Sampler, TrialState } from '../samplers/sampler.js';
+import type { Sampler } from '../samplers/sampler.js';
 import type { StudyConfig } from '../config/sweep-config.js';
-import { bestTrial } from '../study/aggregate.js';
-import type { SweepState } from '../study/sweep-state.js';
+import type { Study, SweepState, Trial } from '../study/sweep-state.js';
+import { StudyTally } from './study-tally.js';
 
 /** A sweep as the metrics see it: its replayed state, and whether its loop ended in an error. */
 export interface ObservedSweep {
@@ -45,6 +45,8 @@ export class CoordinatorMetrics {
   private readonly outcomes: Counter<SweepLabel | 'outcome'>;
   private readonly redeliveries: Counter<SweepLabel>;
   private readonly suggestion: Histogram<SweepLabel | 'sampler'>;
+  /** Per study, its counts kept record by record (a scrape then costs O(open trials)). */
+  private readonly tallies = new WeakMap<Study, StudyTally>();
   /** When each run in training started (journal time), per sweep, to time it when its outcome comes. */
   private readonly started = new Map<string, Map<string, number>>();
 
@@ -88,9 +90,7 @@ export class CoordinatorMetrics {
       collect() {
         this.reset();
         for (const { study, labels } of self.studies()) {
-          const counts: Record<TrialState, number> = { WAITING: 0, RUNNING: 0, COMPLETE: 0, PRUNED: 0, FAIL: 0 };
-          for (const trial of study.trials) counts[trial.state]++;
-          for (const [state, n] of Object.entries(counts)) this.set({ ...labels, state: state.toLowerCase() }, n);
+          for (const [state, n] of Object.entries(self.tallyOf(study).trials())) this.set({ ...labels, state: state.toLowerCase() }, n);
         }
       },
     });
@@ -103,15 +103,8 @@ export class CoordinatorMetrics {
         this.reset();
         for (const { sweep, study, labels } of self.studies()) {
           const started = self.started.get(sweep.id);
-          const counts = { queued: 0, running: 0, finished: 0, failed: 0 };
-          for (const trial of study.trials) {
-            for (const outcome of trial.runs.values()) counts[outcome.result === undefined ? 'failed' : 'finished']++;
-            if (trial.state !== 'RUNNING' || sweep.state.status !== 'running') continue;
-            for (const seed of study.config.seeds) {
-              if (trial.runs.has(seed)) continue;
-              counts[started?.has(runId({ study: study.config.name, trial: trial.number, seed })) ? 'running' : 'queued']++;
-            }
-          }
+          const isStarted = (trial: Trial, seed: number): boolean => started?.has(runId({ study: study.config.name, trial: trial.number, seed })) ?? false;
+          const counts = self.tallyOf(study).runs(isStarted, sweep.state.status === 'running');
           for (const [state, n] of Object.entries(counts)) this.set({ ...labels, state }, n);
         }
       },
@@ -125,7 +118,7 @@ export class CoordinatorMetrics {
         collect() {
           this.reset();
           for (const { study, labels } of self.studies()) {
-            const value = bestTrial(study)?.[metric]?.mean;
+            const value = self.tallyOf(study).best?.[metric]?.mean;
             if (value !== undefined) this.set(labels, value);
           }
         },
@@ -152,6 +145,15 @@ export class CoordinatorMetrics {
 
   /** Call with every journal record a sweep applies, after it is applied. */
   record(sweepId: string, record: JournalRecord, state: SweepState): void {
+    if (record.op === 'trial_asked' || record.op === 'trial_finished') {
+      const study = state.studies.get(record.study);
+      const trial = study?.trials[record.trial];
+      // A tally made just now started from the state, which already holds this record.
+      if (study !== undefined && trial !== undefined && this.tallies.has(study)) {
+        if (record.op === 'trial_asked') this.tallyOf(study).asked(trial);
+        else this.tallyOf(study).finished(trial);
+      }
+    }
     let started = this.started.get(sweepId);
     if (started === undefined) {
       this.started.set(sweepId, (started = new Map()));
@@ -218,6 +220,12 @@ export class CoordinatorMetrics {
       wrapped.set(study.name, timed);
       return timed;
     };
+  }
+
+  private tallyOf(study: Study): StudyTally {
+    let tally = this.tallies.get(study);
+    if (tally === undefined) this.tallies.set(study, (tally = new StudyTally(study)));
+    return tally;
   }
 
   private *studies() {

@@ -152,3 +152,80 @@ test('queue gauges come from one JetStream read per scrape; a failed read keeps 
   assert.equal(value(text, 'cellsweep_queue_probe_errors_total'), 1);
   assert.equal(value(text, 'cellsweep_nats_connected'), 0);
 });
+
+/** The counts recomputed from scratch over every trial: what the incremental tallies must always equal. */
+function bruteForce(state: SweepState, started: Set<string>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const study of state.studies.values()) {
+    const runs = { queued: 0, running: 0, finished: 0, failed: 0 };
+    const trials: Record<string, number> = { waiting: 0, running: 0, complete: 0, pruned: 0, fail: 0 };
+    for (const trial of study.trials) {
+      trials[trial.state.toLowerCase()]!++;
+      for (const o of trial.runs.values()) runs[o.result === undefined ? 'failed' : 'finished']++;
+      if (trial.state !== 'RUNNING' || state.status !== 'running') continue;
+      for (const seed of study.config.seeds) if (!trial.runs.has(seed)) runs[started.has(`${study.config.name}/${trial.number}/${seed}`) ? 'running' : 'queued']++;
+    }
+    for (const [k, v] of Object.entries(runs)) out[`runs ${k}`] = v;
+    for (const [k, v] of Object.entries(trials)) out[`trials ${k}`] = v;
+    const best = [...study.trials].filter((t) => t.state === 'COMPLETE').sort((a, b) => b.auc!.mean - a.auc!.mean || b.aupr!.mean - a.aupr!.mean || a.number - b.number)[0];
+    if (best !== undefined) out['best auc'] = best.auc!.mean;
+  }
+  return out;
+}
+
+test('the incremental tallies equal a recount over every trial, record after record, in random sweeps (and when metrics start mid-sweep)', async () => {
+  let seed = 12345;
+  const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let sweepNo = 0; sweepNo < 20; sweepNo++) {
+    const state = createState({ op: 'sweep_created', v: 1, t: 0, sweepId: 's', config });
+    const registry = new Registry();
+    const metricsStart = Math.floor(rand() * 40);
+    let metrics: CoordinatorMetrics | undefined;
+    const started = new Set<string>();
+    let t = 0;
+    const apply = (r: JournalRecord): void => {
+      applyRecord(state, r);
+      metrics?.record('s', r, state);
+    };
+    for (let step = 0; step < 120; step++) {
+      if (step === metricsStart) metrics = new CoordinatorMetrics(registry, { sweeps: () => [{ id: 's', state }] });
+      const study = state.studies.get('a')!;
+      const open = study.trials.filter((tr) => tr.state === 'RUNNING');
+      const roll = rand();
+      if ((open.length === 0 || roll < 0.2) && study.trials.length < 4) {
+        apply({ op: 'trial_asked', t: t++, study: 'a', trial: study.trials.length, params: { depth: 2 } });
+      } else if (open.length > 0) {
+        const trial = open[Math.floor(rand() * open.length)]!;
+        const s = [1, 2][Math.floor(rand() * 2)]!;
+        const key = `a/${trial.number}/${s}`;
+        if (roll < 0.45) {
+          apply({ op: 'run_started', t: t++, study: 'a', trial: trial.number, seed: s, trainer: 'x', attempt: 1 });
+          if (!trial.runs.has(s)) started.add(key);
+        } else if (roll < 0.8) {
+          apply(rand() < 0.8 ? { op: 'run_finished', t: t++, study: 'a', trial: trial.number, seed: s, result: result(Math.round(rand() * 100) / 100) } : { op: 'run_failed', t: t++, study: 'a', trial: trial.number, seed: s, failure: { reason: 'x', code: 'internal', epoch: 0, backend: 'wasm', trainerId: 'x' } });
+          started.delete(key);
+        } else {
+          const verdict = trial.runs.size === 2 ? ([...trial.runs.values()].every((o) => o.result !== undefined) ? 'COMPLETE' : 'FAIL') : 'PRUNED';
+          apply({ op: 'trial_finished', t: t++, study: 'a', trial: trial.number, state: verdict });
+          for (const x of [1, 2]) started.delete(`a/${trial.number}/${x}`);
+        }
+      }
+      if (metrics === undefined || rand() < 0.5) continue;
+      const text = await registry.metrics();
+      const got: Record<string, number> = {};
+      for (const st of ['queued', 'running', 'finished', 'failed']) got[`runs ${st}`] = value(text, 'cellsweep_runs', { state: st })!;
+      for (const st of ['waiting', 'running', 'complete', 'pruned', 'fail']) got[`trials ${st}`] = value(text, 'cellsweep_trials', { state: st })!;
+      const best = value(text, 'cellsweep_best_auc');
+      if (best !== undefined) got['best auc'] = best;
+      // Runs started before the metrics began are not known to them: they show as queued.
+      const expected = bruteForce(state, step >= metricsStart ? started : new Set());
+      if (metricsStart > 0) {
+        expected['runs queued']! += expected['runs running']!;
+        expected['runs running'] = 0;
+        got['runs queued']! += got['runs running']!;
+        got['runs running'] = 0;
+      }
+      assert.deepEqual(got, expected, `sweep ${sweepNo}, step ${step}`);
+    }
+  }
+});
