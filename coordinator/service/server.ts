@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { StudyServiceService } from '../../proto/gen/cellsweep/v1/study.js';
 import { ConfigError } from '../../core/errors.js';
-import { studyService, type StudyServiceOptions } from './study-service.js';
+import { STUDY_SERVICE_DEFINITION, studyService, type StudyServiceOptions } from './study-service.js';
 
 export interface ServeOptions extends StudyServiceOptions {
   /** host:port; port 0 picks a free one. */
@@ -23,7 +22,7 @@ export async function serveStudyService(opts: ServeOptions): Promise<{ server: S
     // Watchers hold streams open for hours: keep idle connections alive through proxies.
     'grpc.keepalive_time_ms': 60_000,
   });
-  server.addService(StudyServiceService, studyService(opts));
+  server.addService(STUDY_SERVICE_DEFINITION, studyService(opts));
   const health = new HealthImplementation({ '': 'SERVING', 'cellsweep.v1.StudyService': 'SERVING' });
   health.addToServer(server);
   const port = await new Promise<number>((resolve, reject) =>

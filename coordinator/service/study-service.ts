@@ -13,9 +13,10 @@ import {
   type ListTrialsRequest,
   type ListTrialsResponse,
   type StopSweepRequest,
+  StudyServiceService,
+  SweepEvent,
   type StudyServiceServer,
   type Sweep,
-  type SweepEvent,
   type WatchSweepRequest,
 } from '../../proto/gen/cellsweep/v1/study.js';
 import { CellsweepError } from '../../core/errors.js';
@@ -124,8 +125,9 @@ export function studyService(opts: StudyServiceOptions): StudyServiceServer {
       const unsubscribe = broadcasts.subscribe(sweep, (event) => {
         if (call.cancelled) return;
         if (event === 'ended') return finish();
-        if (event.event?.$case === 'run' && (!call.request.includeRunProgress || congested)) return;
-        if (!call.write(event)) congested = true;
+        if (event.runProgress && (!call.request.includeRunProgress || congested)) return;
+        // Already encoded (Broadcasts); the service definition's serializer passes bytes through.
+        if (!call.write(event.bytes as unknown as SweepEvent)) congested = true;
       });
       call.on('cancelled', unsubscribe);
       call.on('close', unsubscribe);
@@ -138,7 +140,7 @@ export function studyService(opts: StudyServiceOptions): StudyServiceServer {
     }),
     getBest: unary(async (call: ServerUnaryCall<GetBestRequest, GetBestResponse>) => {
       const sweep = sweepOf(call.request.sweepId);
-      return { best: [...sweep.state.studies.values()].flatMap((s) => (bestTrial(s) === undefined ? [] : [trialMessage(bestTrial(s)!)])) };
+      return { best: [...sweep.state.studies.values()].flatMap((s) => bestTrial(s) ?? []).map(trialMessage) };
     }),
   };
 }
@@ -149,17 +151,31 @@ export function studyService(opts: StudyServiceOptions): StudyServiceServer {
  * hundreds of watchers, building it per watcher was most of the cost). Trials
  * are sent when asked and when finished, not for every run in between.
  */
+/** A watch event encoded once for every watcher of the sweep. */
+interface EncodedEvent {
+  runProgress: boolean;
+  bytes: Buffer;
+}
+
+/**
+ * One subscription to the coordinator per watched sweep, shared by all its
+ * watchers. Each change is encoded to protobuf once here and the same bytes
+ * are written to every stream (STUDY_SERVICE_DEFINITION passes them through):
+ * with 200 watchers grpc-js would otherwise encode every event 200 times.
+ */
 class Broadcasts {
-  private readonly watchers = new Map<string, { listeners: Set<(event: SweepEvent | 'ended') => void>; stop: () => void }>();
+  private readonly watchers = new Map<string, { listeners: Set<(event: EncodedEvent | 'ended') => void>; stop: () => void }>();
 
   constructor(private readonly coordinator: ClusterCoordinator) {}
 
-  subscribe(sweep: SweepHandle, listener: (event: SweepEvent | 'ended') => void): () => void {
+  subscribe(sweep: SweepHandle, listener: (event: EncodedEvent | 'ended') => void): () => void {
     let entry = this.watchers.get(sweep.id);
     if (entry === undefined) {
-      const listeners = new Set<(event: SweepEvent | 'ended') => void>();
+      const listeners = new Set<(event: EncodedEvent | 'ended') => void>();
       const emit = (event: SweepEvent | 'ended'): void => {
-        for (const l of listeners) l(event);
+        if (listeners.size === 0) return;
+        const encoded = event === 'ended' ? event : { runProgress: event.event?.$case === 'run', bytes: Buffer.from(SweepEvent.encode(event).finish()) };
+        for (const l of listeners) l(encoded);
       };
       const stop = this.coordinator.watch(sweep.id, (change) => {
         if (change.type === 'ended') {
@@ -219,3 +235,16 @@ function toServiceError(err: unknown): ServerErrorResponse {
   const message = err instanceof Error ? err.message : String(err);
   return { name: 'InternalError', message, code: status.INTERNAL, details: message };
 }
+
+/**
+ * StudyService as generated, except that WatchSweep also accepts events
+ * already encoded to protobuf (a Buffer), written as they are: Broadcasts
+ * encodes each change once for all of a sweep's watchers.
+ */
+export const STUDY_SERVICE_DEFINITION: typeof StudyServiceService = {
+  ...StudyServiceService,
+  watchSweep: {
+    ...StudyServiceService.watchSweep,
+    responseSerialize: (value: SweepEvent | Buffer) => (Buffer.isBuffer(value) ? value : Buffer.from(SweepEvent.encode(value).finish())),
+  },
+};
