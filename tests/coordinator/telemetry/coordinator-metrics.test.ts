@@ -8,6 +8,7 @@ import type { JournalRecord } from '../../../coordinator/journal/records.js';
 import { createSampler } from '../../../coordinator/samplers/index.js';
 import type { SweepState } from '../../../coordinator/study/sweep-state.js';
 import { CoordinatorMetrics, type QueueStats } from '../../../coordinator/telemetry/coordinator-metrics.js';
+import { metricValue as value } from '../../core/telemetry/exposition.js';
 
 const config: SweepConfig = {
   name: 'sw',
@@ -33,17 +34,6 @@ function sweep(metrics: () => CoordinatorMetrics): { state: SweepState; feed(rec
       }
     },
   };
-}
-
-/** The value of one series from the exposition text, by its name and label subset. */
-function value(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
-    if (m === null || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
-  }
-  return undefined;
 }
 
 test('trials and runs by state, durations, redeliveries and best scores follow the journal', async () => {

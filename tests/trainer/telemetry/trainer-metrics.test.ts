@@ -5,11 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { Registry } from 'prom-client';
 import { TrainerMetrics } from '../../../trainer/telemetry/trainer-metrics.js';
-
-function value(text: string, name: string, labels = ''): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels === '' ? '' : `{${labels}`}`) && (labels !== '' || / /.test(l.slice(name.length, name.length + 1)) || l[name.length] === '{'));
-  return line === undefined ? undefined : Number(line.split(' ').at(-1));
-}
+import { metricValue as value } from '../../core/telemetry/exposition.js';
 
 test('busy time counts the run in progress at each scrape, and stops with the run', async () => {
   const registry = new Registry();
@@ -29,7 +25,7 @@ test('busy time counts the run in progress at each scrape, and stops with the ru
   await sleep(100);
   assert.equal(value(await registry.metrics(), 'cellsweep_trainer_busy_seconds_total'), after, 'idle time is not busy time');
   assert.equal(value(text, 'cellsweep_trainer_busy'), 0);
-  assert.equal(value(text, 'cellsweep_trainer_runs_total', 'model="sleep",outcome="finished"'), 1);
+  assert.equal(value(text, 'cellsweep_trainer_runs_total', { model: 'sleep', outcome: 'finished' }), 1);
   assert.equal(value(text, 'cellsweep_run_queue_wait_seconds_sum'), 1.5);
 });
 
@@ -45,8 +41,8 @@ test('epochs are timed from the end of the data load, one observation per epoch'
   }
   metrics.runEnded('sctl', 'finished');
   const text = await registry.metrics();
-  assert.equal(value(text, 'cellsweep_epoch_duration_seconds_count', 'model="sctl"'), 3);
-  const sum = value(text, 'cellsweep_epoch_duration_seconds_sum', 'model="sctl"')!;
+  assert.equal(value(text, 'cellsweep_epoch_duration_seconds_count', { model: 'sctl' }), 3);
+  const sum = value(text, 'cellsweep_epoch_duration_seconds_sum', { model: 'sctl' })!;
   assert.ok(sum >= 0.085 && sum < 1, `three ~30 ms epochs took ${sum} s`);
 });
 
@@ -59,6 +55,6 @@ test('backend and tfjs memory are reported as they are', async () => {
   const text = await registry.metrics();
   assert.equal(value(text, 'cellsweep_tfjs_tensors'), before + 1);
   assert.ok(value(text, 'cellsweep_tfjs_memory_bytes')! >= 4000);
-  assert.equal(value(text, 'cellsweep_trainer_backend_info', 'backend="cpu",trainer_id="t9"'), 1);
+  assert.equal(value(text, 'cellsweep_trainer_backend_info', { backend: 'cpu', trainer_id: 't9' }), 1);
   x.dispose();
 });
