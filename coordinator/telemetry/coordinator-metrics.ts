@@ -160,7 +160,11 @@ export class CoordinatorMetrics {
       // A counter that never moved has no series, and its dashboard panel would show "no data" rather than 0.
       for (const study of state.studies.keys()) {
         this.redeliveries.inc(this.labels(sweepId, state, study), 0);
-        for (const outcome of ['finished', 'failed']) this.outcomes.inc({ ...this.labels(sweepId, state, study), outcome }, 0);
+        for (const outcome of ['finished', 'failed']) {
+          this.outcomes.inc({ ...this.labels(sweepId, state, study), outcome }, 0);
+          // A histogram too: rate() needs a sample from before the first run ended.
+          this.runDuration.zero({ ...this.labels(sweepId, state, study), outcome });
+        }
       }
     }
     switch (record.op) {

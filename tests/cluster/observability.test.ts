@@ -62,7 +62,7 @@ seed: 5
 trials: 4
 seeds: [1, 2]
 trainers: 2
-fixed: {epochs: 6}
+fixed: {epochs: 30}
 studies:
   - {name: d6, dataset: ${dataset}}
 `,
@@ -116,8 +116,8 @@ studies:
         assert.equal(await value('sum(cellsweep_run_outcomes_total{sweep="observability-test", outcome="finished"})'), 8);
         assert.equal(await value('sum(cellsweep_suggestion_duration_seconds_count{sweep="observability-test", sampler="tpe"})'), 4);
         assert.equal(await value('sum(cellsweep_trainer_runs_total{outcome="finished"})'), 8);
-        // 8 runs of 6 epochs; the first epoch of each run is timed from the end of its data load.
-        assert.equal(await value('sum(cellsweep_epoch_duration_seconds_count{model="bulk-mlp"})'), 48);
+        // 8 runs of 30 epochs; the first epoch of each run is timed from the end of its data load.
+        assert.equal(await value('sum(cellsweep_epoch_duration_seconds_count{model="bulk-mlp"})'), 240);
         assert.equal(await value('count(cellsweep_trainer_backend_info{backend="wasm"})'), 2);
         assert.ok(Math.abs((await value('cellsweep_best_auc{sweep="observability-test"}')) - bestAuc) < 0.0006, 'best AUC as the CLI printed it (3 decimals)');
         const busy = await value('sum(cellsweep_trainer_busy_seconds_total)');
