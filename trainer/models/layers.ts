@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../../core/rng.js';
+import { dropoutNoise } from './dropout-noise.js';
 import { linearInit } from './init.js';
 
 /**
@@ -181,7 +182,7 @@ export class ReLU implements Layer {
 /**
  * nn.Dropout (inverted): in training, zero each value with probability `rate`
  * and scale the survivors by 1 / (1 - rate); identity in evaluation. Masks
- * come from seeded tf.randomUniform, one seed per call from the context.
+ * come from dropoutNoise, one seed per call from the context.
  */
 export class Dropout implements Layer {
   readonly description: string;
@@ -193,10 +194,13 @@ export class Dropout implements Layer {
 
   apply(x: tf.Tensor2D, ctx: ForwardContext): tf.Tensor2D {
     if (!ctx.training || this.rate === 0) return x;
-    // Like torch: the noise is bernoulli(1 - p) / (1 - p), then input * noise.
-    const keep = tf.greaterEqual(tf.randomUniform(x.shape, 0, 1, 'float32', ctx.nextSeed()), this.rate);
-    const noise = tf.div(tf.cast(keep, 'float32'), 1 - this.rate);
-    return tf.mul(x, noise);
+    const [rows, cols] = x.shape;
+    const noise = tf.tensor2d(dropoutNoise(rows * cols, this.rate, ctx.nextSeed()), [rows, cols]);
+    try {
+      return tf.mul(x, noise);
+    } finally {
+      noise.dispose();
+    }
   }
 
   params(): tf.Variable[] {

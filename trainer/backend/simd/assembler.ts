@@ -8,9 +8,9 @@
  * Instruction encodings follow the WebAssembly 2.0 spec (core 5.4, with the
  * fixed-width SIMD proposal's 0xFD-prefixed opcodes).
  */
-export type ValType = 'i32' | 'f32' | 'v128';
+export type ValType = 'i32' | 'f32' | 'f64' | 'v128';
 
-const VALTYPE: Record<ValType, number> = { i32: 0x7f, f32: 0x7d, v128: 0x7b };
+const VALTYPE: Record<ValType, number> = { i32: 0x7f, f32: 0x7d, f64: 0x7c, v128: 0x7b };
 
 export interface FunctionDef {
   name: string;
@@ -110,11 +110,20 @@ export const op = {
     mul: () => [0x94],
     div: () => [0x95],
   },
+  f64: {
+    load: (offset = 0) => [0x2b, ...mem(offset)],
+    store: (offset = 0) => [0x39, ...mem(offset)],
+    const: (v: number) => [0x44, ...new Uint8Array(Float64Array.of(v).buffer)],
+    add: () => [0xa0],
+    mul: () => [0xa2],
+  },
   v128: {
     load: (offset = 0) => [...simd(0x00), ...mem(offset)],
     store: (offset = 0) => [...simd(0x0b), ...mem(offset)],
     /** Loads one float32 into all four lanes. */
     load32Splat: (offset = 0) => [...simd(0x09), ...mem(offset)],
+    /** Loads one float64 into both lanes. */
+    load64Splat: (offset = 0) => [...simd(0x0a), ...mem(offset)],
   },
   f32x4: {
     splat: () => simd(0x13),
@@ -124,4 +133,23 @@ export const op = {
     mul: () => simd(0xe6),
     div: () => simd(0xe7),
   },
+  f64x2: {
+    splat: () => simd(0x14),
+    add: () => simd(0xf0),
+    mul: () => simd(0xf2),
+  },
 };
+
+/**
+ * `for (; counter < end; counter += step) body` on i32 locals (unsigned
+ * compare), the one loop shape every kernel here uses.
+ */
+export function forLoop(counter: number, end: number, step: number[], body: number[]): number[] {
+  return [
+    ...op.block(), ...op.loop(),
+    ...op.get(counter), ...op.get(end), ...op.i32.geU(), ...op.brIf(1),
+    ...body,
+    ...op.get(counter), ...step, ...op.i32.add(), ...op.set(counter),
+    ...op.br(0), ...op.end(), ...op.end(),
+  ];
+}

@@ -1,4 +1,4 @@
-import { op, type FunctionDef, type ValType } from './assembler.js';
+import { forLoop as loop, op, type FunctionDef, type ValType } from './assembler.js';
 
 /**
  * A float32 matrix product for the wasm backend, C = A B, in register tiles
@@ -39,17 +39,6 @@ export const GEMM_WIDTHS = [8, 4, 1] as const;
 
 export const gemmName = (mr: number, width: number): string => `gemm_${mr}x${width}`;
 export const packAName = (mr: number): string => `pack_a_${mr}`;
-
-/** `for (counter = from; counter != to; counter += step)`, i32 locals (the caller guarantees an exact end). */
-function loop(counter: number, end: number, step: number[], body: number[]): number[] {
-  return [
-    ...op.block(), ...op.loop(),
-    ...op.get(counter), ...op.get(end), ...op.i32.geU(), ...op.brIf(1),
-    ...body,
-    ...op.get(counter), ...step, ...op.i32.add(), ...op.set(counter),
-    ...op.br(0), ...op.end(), ...op.end(),
-  ];
-}
 
 export function gemmKernel(mr: number, width: 8 | 4 | 1): FunctionDef {
   const [ap, bp, c, mTiles, nTiles, ldc, kLen, accumulate, bStride] = [...Array(9).keys()];

@@ -1,4 +1,4 @@
-import { assemble, op, type FunctionDef } from './assembler.js';
+import { assemble, forLoop as loop, op, type FunctionDef } from './assembler.js';
 import { gemmKernels } from './gemm.js';
 
 /**
@@ -9,20 +9,6 @@ import { gemmKernels } from './gemm.js';
  * a kernel that does the same operations in the same order as a chain of
  * tfjs ops gives the same bits.
  */
-
-/** `for (i = i; i < end; i += step) body`, on i32 locals. */
-function loop(i: number, end: number, step: number[], body: number[]): number[] {
-  return [
-    ...op.block(),
-    ...op.loop(),
-    ...op.get(i), ...op.get(end), ...op.i32.geU(), ...op.brIf(1),
-    ...body,
-    ...op.get(i), ...step, ...op.i32.add(), ...op.set(i),
-    ...op.br(0),
-    ...op.end(),
-    ...op.end(),
-  ];
-}
 
 const addr = (base: number, i: number): number[] => [...op.get(base), ...op.get(i), ...op.i32.add()];
 
@@ -141,8 +127,9 @@ export type WasmMemory = { readonly buffer: ArrayBuffer };
 interface WebAssemblyApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: unknown };
+  Memory: new (descriptor: { initial: number }) => WasmMemory & { grow(pages: number): number };
 }
-const wasmApi = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+export const wasmApi = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 
 let compiled: object | undefined;
 

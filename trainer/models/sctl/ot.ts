@@ -1,3 +1,5 @@
+import { f64Kernels } from '../../backend/simd/vecmat-f64.js';
+
 /**
  * Unbalanced entropic optimal transport between two uniform point clouds,
  * solved by the inexact proximal point method of SCTL (eq. 6-8) as uniPort's
@@ -15,7 +17,7 @@
  *
  * The plan is a constant in SCTL's loss (L_ot = sum C T, no gradient through
  * T), so it is solved here, in float64 on the host, outside autodiff: a
- * 128 x 128 batch costs a few milliseconds, and float64 keeps the small entries
+ * 128 x 128 batch costs about a millisecond, and float64 keeps the small entries
  * (they reach exp(-outer / eps) of the largest) that float32 would flush.
  */
 export interface UnbalancedOtOptions {
@@ -45,73 +47,60 @@ export function unbalancedOtPlan(cost: ArrayLike<number>, rows: number, cols: nu
   if (maxCost === 0) return plan;
 
   const scale = -1 / (opts.eps * maxCost);
-  const base = new Float64Array(n);
-  for (let i = 0; i < n; i++) base[i] = Math.exp((cost[i] as number) * scale);
-
   const p = 1 / rows;
   const q = 1 / cols;
   const f = opts.tau / (opts.tau + opts.eps);
-  const u = new Float64Array(rows).fill(1 / rows);
-  const v = new Float64Array(cols);
-  const colSums = new Float64Array(cols);
-  // K overwrites the plan in place: the old plan is only needed to build K.
-  // The loops below are the algorithm's passes fused so that the matrix is
-  // read once where the plain form reads it two or three times (11 passes
-  // per outer step instead of 23). Every value is computed by the same
-  // operations in the same order as the plain form (K^T u summed over rows in
-  // order, K v over columns in order), so the plan is the same, bit for bit.
-  // The time is mostly arithmetic, not memory: at 128 x 128 this took a
-  // solve from ~9.7 to ~8.8 ms (bench/results/trainer-speed.md).
-  const kernel = plan;
+  // The two matrix-vector products of each scaling step (K v and K^T u,
+  // 200 of them a solve) run in a float64 SIMD kernel; K is kept transposed
+  // too so that both are sums down columns, which the kernel does in the
+  // same order as a plain loop: the plan is the plain loops' bit for bit
+  // (bench/results/trainer-speed.md has what it gained).
+  const simd = f64Kernels();
+  const [kernel, kernelT, base, u, v, rowSums, colSums] = simd.arrays([n, n, n, rows, cols, rows, cols]) as [
+    Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array,
+  ];
+  for (let i = 0; i < n; i++) base[i] = Math.exp((cost[i] as number) * scale);
+
   // K = exp(-C / (eps max C)) * T with T = 1 / n, and v = q / K^T u.
-  colSums.fill(0);
-  for (let r = 0; r < rows; r++) {
-    const ur = u[r] as number;
-    const off = r * cols;
-    for (let c = 0; c < cols; c++) {
-      const k = (base[off + c] as number) * (kernel[off + c] as number);
-      kernel[off + c] = k;
-      colSums[c] = (colSums[c] as number) + k * ur;
-    }
-  }
+  const start = plan[0] as number;
+  for (let i = 0; i < n; i++) kernel[i] = (base[i] as number) * start;
+  u.fill(1 / rows);
+  simd.vecmat(kernel, u, colSums, rows, cols);
   powInto(v, colSums, q, 1);
   for (let step = 0; step < opts.outer; step++) {
+    transpose(kernel, kernelT, rows, cols);
     for (let it = 0; it < opts.inner; it++) {
-      // u = (p / K v)^f row by row (v from the previous sweep), and K^T u accumulated with each new u_r.
-      colSums.fill(0);
-      for (let r = 0; r < rows; r++) {
-        const off = r * cols;
-        let s = 0;
-        for (let c = 0; c < cols; c++) s += (kernel[off + c] as number) * (v[c] as number);
-        const ur = Math.pow(p / s, f);
-        u[r] = ur;
-        for (let c = 0; c < cols; c++) colSums[c] = (colSums[c] as number) + (kernel[off + c] as number) * ur;
-      }
+      // u = (p / K v)^f, then v = (q / K^T u)^f
+      simd.vecmat(kernelT, v, rowSums, cols, rows);
+      powInto(u, rowSums, p, f);
+      simd.vecmat(kernel, u, colSums, rows, cols);
       powInto(v, colSums, q, f);
     }
-    if (step === opts.outer - 1) {
-      // T = diag(u) K diag(v), the result.
-      for (let r = 0; r < rows; r++) {
-        const ur = u[r] as number;
-        const off = r * cols;
-        for (let c = 0; c < cols; c++) kernel[off + c] = ur * (kernel[off + c] as number) * (v[c] as number);
+    // T = diag(u) K diag(v): the result, or the next step's K = base * T and v = q / K^T u (u carries over).
+    const last = step === opts.outer - 1;
+    const target = last ? plan : kernel;
+    for (let r = 0; r < rows; r++) {
+      const ur = u[r] as number;
+      const off = r * cols;
+      for (let c = 0; c < cols; c++) {
+        const t = ur * (kernel[off + c] as number) * (v[c] as number);
+        target[off + c] = last ? t : (base[off + c] as number) * t;
       }
-    } else {
-      // T = diag(u) K diag(v), then the next step's K = base * T and v = q / K^T u (u carries over).
-      colSums.fill(0);
-      for (let r = 0; r < rows; r++) {
-        const ur = u[r] as number;
-        const off = r * cols;
-        for (let c = 0; c < cols; c++) {
-          const k = (base[off + c] as number) * (ur * (kernel[off + c] as number) * (v[c] as number));
-          kernel[off + c] = k;
-          colSums[c] = (colSums[c] as number) + k * ur;
-        }
-      }
+    }
+    if (!last) {
+      simd.vecmat(kernel, u, colSums, rows, cols);
       powInto(v, colSums, q, 1);
     }
   }
   return plan;
+}
+
+/** out = m^T for m [rows, cols] row-major. */
+function transpose(m: Float64Array, out: Float64Array, rows: number, cols: number): void {
+  for (let r = 0; r < rows; r++) {
+    const off = r * cols;
+    for (let c = 0; c < cols; c++) out[c * rows + r] = m[off + c] as number;
+  }
 }
 
 /** out[c] = (q / sums[c])^f. */
