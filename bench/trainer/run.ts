@@ -25,6 +25,12 @@
  * trainer/backend/wasm-kernels.ts, run without that one (sctl-wasm.ts
  * --without): the difference to the full row is what that change gains.
  *
+ * --rounds N repeats torch (1 thread) and the TensorFlow.js rows N times in
+ * turn and reports each round's ratio and their median: this machine's speed
+ * drifts by 10-20% within minutes (other tenants), so a ratio taken from
+ * neighbouring runs, repeated, is steadier than one pair of runs. torch on
+ * all cores and the --ablate rows run in the first round only.
+ *
  * --tfjs-root LABEL=DIR (repeatable) runs the TensorFlow.js side from other
  * checkouts of the repository, one row each, instead of this one (e.g.
  * `git archive` of an earlier commit with this bench/trainer copied in):
@@ -47,6 +53,7 @@ const { values } = parseArgs({
     'tfjs-root': { type: 'string', multiple: true },
     only: { type: 'string' },
     ablate: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '1' },
     python: { type: 'string', default: '/usr/bin/python3' },
   },
 });
@@ -111,18 +118,27 @@ for (const genes of geneCounts) {
   const { dataset, prepared } = ensureData(genes);
   const rows: Row[] = [];
   const torch = [values.python, 'bench/trainer/sctl_torch.py', '--data', prepared, '--settings', JSON.stringify(settings), ...timing];
-  if (values.only !== 'tfjs') {
-    const oneThread = { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
-    rows.push(run(`torch, 1 thread, ${genes} genes`, torch[0] as string, [...torch.slice(1), '--threads', '1'], oneThread));
-    rows.push(run(`torch, all ${cpus().length} cores, ${genes} genes`, torch[0] as string, [...torch.slice(1), '--threads', '0']));
-  }
-  if (values.only !== 'torch') {
+  const rounds = Number(values.rounds);
+  const tag = (round: number): string => (rounds > 1 ? `, round ${round}` : '');
+  // Per round: torch 1 thread's epoch time, then each TensorFlow.js label's ratio to it.
+  const ratios = new Map<string, number[]>();
+  for (let round = 1; round <= rounds; round++) {
+    let base: Row | undefined;
+    if (values.only !== 'tfjs') {
+      const oneThread = { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+      base = run(`torch, 1 thread, ${genes} genes${tag(round)}`, torch[0] as string, [...torch.slice(1), '--threads', '1'], oneThread);
+      rows.push(base);
+      if (round === 1) rows.push(run(`torch, all ${cpus().length} cores, ${genes} genes`, torch[0] as string, [...torch.slice(1), '--threads', '0']));
+    }
+    if (values.only === 'torch') continue;
     for (const [label, root] of tfjsRoots) {
       const script = join(root, 'bench/trainer/sctl-wasm.ts');
-      rows.push(run(`tfjs wasm, ${genes} genes, ${label}`, process.execPath, ['--import', 'tsx', script, '--data', dataset, ...timing]));
+      const row = run(`tfjs wasm, ${genes} genes, ${label}${tag(round)}`, process.execPath, ['--import', 'tsx', script, '--data', dataset, ...timing]);
+      rows.push(row);
+      if (base !== undefined) ratios.set(label, [...(ratios.get(label) ?? []), row.result.medianEpochMs / base.result.medianEpochMs]);
     }
     // One row per kernel replacement left out, from this checkout: what each one gains.
-    if (values.ablate) {
+    if (values.ablate && round === 1) {
       const script = join(repo, 'bench/trainer/sctl-wasm.ts');
       for (const change of ABLATIONS) {
         rows.push(run(`tfjs wasm, ${genes} genes, without ${change}`, process.execPath, ['--import', 'tsx', script, '--data', dataset, ...timing, '--without', change]));
@@ -131,15 +147,21 @@ for (const genes of geneCounts) {
   }
   report.push({ date: new Date().toISOString(), cpus: cpus()[0]?.model ?? '?', genes, settings, rows });
 
-  const base = rows.find((r) => r.label.startsWith('torch, 1 thread'));
   console.log(`\n### ${genes} genes (1,280 bulk, 548 cells; ${rows[0]?.result.stepsPerEpoch} steps per epoch; median of ${values.epochs} epochs after ${values.warmup} warm-up)\n`);
-  console.log('| run | load before | epoch (s) | step (ms) | CPU per step (ms) | vs torch 1 thread |');
+  console.log('| run | load before | epoch (s) | step (ms) | CPU per step (ms) | vs torch 1 thread (same round) |');
   console.log('|---|---|---|---|---|---|');
+  let base: Row | undefined;
   for (const r of rows) {
+    if (r.label.startsWith('torch, 1 thread')) base = r;
     const ratio = base ? `${(r.result.medianEpochMs / base.result.medianEpochMs).toFixed(2)}x` : '-';
     console.log(
       `| ${r.label} | ${r.load} | ${(r.result.medianEpochMs / 1000).toFixed(2)} | ${r.result.medianStepMs.toFixed(0)} | ${perStep(r.result, r.result.epochCpuMs).toFixed(0)} | ${ratio} |`,
     );
+  }
+  if (rounds > 1) {
+    console.log(`\n| TensorFlow.js / torch 1 thread, ${genes} genes | each round | median |`);
+    console.log('|---|---|---|');
+    for (const [label, rs] of ratios) console.log(`| ${label} | ${rs.map((x) => `${x.toFixed(2)}x`).join(', ')} | **${median(rs).toFixed(2)}x** |`);
   }
 }
 const file = join(work, `results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

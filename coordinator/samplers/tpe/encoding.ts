@@ -2,6 +2,7 @@ import { ConfigError, describe } from '../../../core/errors.js';
 import type { ParamValue, Params } from '../../../core/params.js';
 import { contains, type ParamDef, type SearchSpace } from '../../space/search-space.js';
 import type { TrialView } from '../sampler.js';
+import { float64Array, uint8Array } from './typed-arrays.js';
 
 /*
  * Between configurations and the numbers the Parzen estimator works on: a
@@ -47,10 +48,11 @@ export function encodeHistory(space: SearchSpace, history: readonly TrialView[])
   const nParams = space.params.length;
   const names = space.params.map(([name]) => name);
   const defs = space.params.map(([, def]) => def);
-  const columns = defs.map(() => new Float64Array(n));
+  const columns = defs.map(() => float64Array(n));
+  const checks = defs.map(valueCheck);
   const dimOf = new Map(names.map((name, d) => [name, d]));
   // Trial numbers are 0, 1, 2, ... in a sweep: a bitmap finds repeats without hashing.
-  const seen = new Uint8Array(4 * n + 64);
+  const seen = uint8Array(4 * n + 64);
   const seenFar = new Set<number>();
   for (let i = 0; i < n; i++) {
     const t = history[i]!;
@@ -60,13 +62,15 @@ export function encodeHistory(space: SearchSpace, history: readonly TrialView[])
     const params = t.params;
     // One pass over the trial's own keys: for-in reads values through V8's enum
     // cache, several times cheaper than a lookup by a computed name per parameter.
+    // Keys usually come in the space's order (samplers build them so): comparing
+    // with the expected name is a pointer comparison, the map a hash lookup.
     let count = 0;
     for (const key in params) {
-      const d = dimOf.get(key);
+      const d = names[count] === key ? count : dimOf.get(key);
       if (d === undefined) fail(t, `params.${key}`, `trial ${t.number} has parameter '${key}', which is not in the search space`);
       const value = params[key];
       if (value === undefined) fail(t, `params.${key}`, `trial ${t.number} has no value for parameter '${key}'`);
-      const x = encodeChecked(defs[d]!, value);
+      const x = encodeChecked(checks[d]!, value);
       if (Number.isNaN(x)) fail(t, `params.${key}`, `trial ${t.number}: expected ${describeDef(defs[d]!)}, but got ${describe(value)}`);
       columns[d]![i] = x;
       count++;
@@ -91,18 +95,50 @@ export function encodeHistory(space: SearchSpace, history: readonly TrialView[])
   return columns;
 }
 
-/** The encoded value, or NaN when `def` cannot produce `value` (NaN itself included). */
-function encodeChecked(def: ParamDef, value: ParamValue): number {
+/**
+ * A parameter's definition as the check of one value needs it, in one record
+ * shape for every kind (reading it is then monomorphic), with the common
+ * cases spelled out: a continuous float needs only its range, an int on unit
+ * steps only integrality and its range, a categorical a scan of a few choices.
+ */
+interface ValueCheck {
+  readonly kind: 'range' | 'integer' | 'choice' | 'other';
+  readonly def: ParamDef;
+  readonly low: number;
+  readonly high: number;
+  readonly choices: readonly ParamValue[];
+}
+
+function valueCheck(def: ParamDef): ValueCheck {
   switch (def.type) {
-    case 'categorical': {
-      const j = def.choices.indexOf(value);
-      return j < 0 ? Number.NaN : j;
-    }
+    case 'categorical':
+      return { kind: 'choice', def, low: Number.NaN, high: Number.NaN, choices: def.choices };
     case 'int':
-      return typeof value === 'number' && contains(def, value) ? value : Number.NaN;
+      // contains(): an integer in range on the grid; every integer is on a unit grid from an integer.
+      return { kind: def.step === 1 && Number.isInteger(def.low) ? 'integer' : 'other', def, low: def.low, high: def.high, choices: [] };
     case 'float':
-      if (typeof value !== 'number' || !(value >= def.low && value <= def.high)) return Number.NaN;
-      return def.step === undefined || contains(def, value) ? value : Number.NaN;
+      return { kind: def.step === undefined ? 'range' : 'other', def, low: def.low, high: def.high, choices: [] };
+  }
+}
+
+/** The encoded value, or NaN when the parameter cannot take `value` (NaN itself included). */
+function encodeChecked(check: ValueCheck, value: ParamValue): number {
+  switch (check.kind) {
+    case 'range':
+      return typeof value === 'number' && value >= check.low && value <= check.high ? value : Number.NaN;
+    case 'integer':
+      return Number.isInteger(value) && (value as number) >= check.low && (value as number) <= check.high ? (value as number) : Number.NaN;
+    case 'choice': {
+      // indexOf's comparison (===), without the builtin call.
+      const { choices } = check;
+      for (let j = 0; j < choices.length; j++) if (choices[j] === value) return j;
+      return Number.NaN;
+    }
+    case 'other': {
+      const def = check.def;
+      if (def.type === 'categorical' || typeof value !== 'number') return Number.NaN;
+      return contains(def, value) ? value : Number.NaN;
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 import type { ParamDef } from '../../space/search-space.js';
 import type { CategoricalKernels, Kernels } from './kernels.js';
 import type { Mixture } from './mixture.js';
+import { float64Array, int32Array } from './typed-arrays.js';
 
 /**
  * The Parzen estimator of TPE: one kernel per observation plus a prior
@@ -29,7 +30,7 @@ export const PRIOR_WEIGHT = 1;
 
 /** Optuna's default_weights: 1 for the newest 25 observations, a ramp from 1/n up to 1 for the older ones. */
 export function defaultWeights(n: number): Float64Array {
-  const w = new Float64Array(n).fill(1);
+  const w = float64Array(n).fill(1);
   if (n < 25) return w;
   const ramp = n - 25;
   // numpy.linspace(1/n, 1, n - 25): the last point is exactly 1, one point alone is 1/n.
@@ -44,7 +45,7 @@ export function buildParzenEstimator(
   priorWeight = PRIOR_WEIGHT,
 ): Mixture {
   const n = weights.length;
-  const all = new Float64Array(n + 1);
+  const all = float64Array(n + 1);
   if (n === 0) {
     all[0] = 1;
   } else {
@@ -52,7 +53,7 @@ export function buildParzenEstimator(
     all[n] = priorWeight;
   }
   let sum = 0;
-  for (const w of all) sum += w;
+  for (let i = 0; i < all.length; i++) sum += all[i]!;
   for (let i = 0; i < all.length; i++) all[i] = all[i]! / sum;
   return {
     weights: all,
@@ -81,19 +82,12 @@ function categoricalKernels(nChoices: number, obs: ArrayLike<number>, priorWeigh
   // prior_weight = 0 leaves the prior row all zero: Optuna divides it by 1, not 0.
   const prior = p > 0 ? p / (nChoices * p) : 0;
   const [logOff, logOn, logPrior] = [Math.log(off), Math.log(on), Math.log(prior)];
-  const weights = new Float64Array(rows * nChoices);
-  const logWeights = new Float64Array(rows * nChoices);
+  const weights = float64Array(rows * nChoices).fill(off, 0, n * nChoices).fill(prior, n * nChoices);
+  const logWeights = float64Array(rows * nChoices).fill(logOff, 0, n * nChoices).fill(logPrior, n * nChoices);
   for (let i = 0; i < n; i++) {
-    const row = i * nChoices;
-    for (let j = 0; j < nChoices; j++) {
-      weights[row + j] = off;
-      logWeights[row + j] = logOff;
-    }
-    weights[row + obs[i]!] = on;
-    logWeights[row + obs[i]!] = logOn;
+    weights[i * nChoices + obs[i]!] = on;
+    logWeights[i * nChoices + obs[i]!] = logOn;
   }
-  weights.fill(prior, n * nChoices);
-  logWeights.fill(logPrior, n * nChoices);
   return { kind: 'categorical', nChoices, weights, logWeights };
 }
 
@@ -110,40 +104,43 @@ function numericalKernels(def: Exclude<ParamDef, { type: 'categorical' }>, obs: 
     high = Math.log(high);
   }
   const n = obs.length;
-  const mu = new Float64Array(n + 1);
+  const mu = float64Array(n + 1);
   if (def.log) for (let i = 0; i < n; i++) mu[i] = Math.log(obs[i]!);
   else for (let i = 0; i < n; i++) mu[i] = obs[i]!;
-  const sigma = neighbourSigmas(mu.subarray(0, n), low, high);
-  const all = new Float64Array(n + 1);
-  all.set(sigma);
+  const sigma = float64Array(n + 1);
+  neighbourSigmas(mu.subarray(0, n), low, high, sigma);
   mu[n] = 0.5 * (low + high);
-  all[n] = high - low;
+  sigma[n] = high - low;
   return step === undefined
-    ? { kind: 'truncnorm', mu, sigma: all, low: def.low, high: def.high, log: def.log }
-    : { kind: 'discrete-truncnorm', mu, sigma: all, low: def.low, high: def.high, step, log: def.log };
+    ? { kind: 'truncnorm', mu, sigma, low: def.low, high: def.high, log: def.log }
+    : { kind: 'discrete-truncnorm', mu, sigma, low: def.low, high: def.high, step, log: def.log };
 }
 
-/** Bandwidths from neighbour distances, clipped to [range / min(100, n + 2), range]. */
-export function neighbourSigmas(mus: Float64Array, low: number, high: number): Float64Array {
+/**
+ * Bandwidths from neighbour distances, clipped to [range / min(100, n + 2), range],
+ * written to `out[0 .. n)`.
+ */
+export function neighbourSigmas(mus: Float64Array, low: number, high: number, out = float64Array(mus.length)): Float64Array {
   const n = mus.length;
   // Tied centres keep observation order (a stable sort). numpy's default
   // argsort is stable only for short arrays (insertion sort below 17
   // elements), so for longer ones with ties Optuna may pair tied centres with
   // their widths in another order: the same kernels, only their weights may swap.
   const order = argsortStable(mus, low, high);
-  const sorted = new Float64Array(n + 2);
-  sorted[0] = low;
-  for (let i = 0; i < n; i++) sorted[i + 1] = mus[order[i]!]!;
-  sorted[n + 1] = high;
   const range = high - low;
   const minSigma = range / Math.min(100, n + 2);
-  const out = new Float64Array(n);
+  // Walking the sorted centres with the range ends as their outer neighbours.
+  let previous = low;
+  let current = n > 0 ? mus[order[0]!]! : high;
   for (let i = 0; i < n; i++) {
-    let sigma = Math.max(sorted[i + 1]! - sorted[i]!, sorted[i + 2]! - sorted[i + 1]!);
+    const next = i + 1 < n ? mus[order[i + 1]!]! : high;
+    let sigma = Math.max(current - previous, next - current);
     // consider_endpoints=False: the outermost observations ignore the range ends.
-    if (n >= 2 && i === 0) sigma = sorted[2]! - sorted[1]!;
-    if (n >= 2 && i === n - 1) sigma = sorted[n]! - sorted[n - 1]!;
+    if (n >= 2 && i === 0) sigma = next - current;
+    if (n >= 2 && i === n - 1) sigma = current - previous;
     out[order[i]!] = Math.min(range, Math.max(minSigma, sigma));
+    previous = current;
+    current = next;
   }
   return out;
 }
@@ -154,29 +151,46 @@ export function neighbourSigmas(mus: Float64Array, low: number, high: number): F
  * then each bucket is sorted by insertion (stable): linear time for values
  * spread over the range, and a thousand-trial history sorts several times
  * faster than with a comparator passed to Array.prototype.sort. A crowded
- * bucket (observations clustered near the optimum) is merge-sorted instead.
+ * bucket (observations clustered near the optimum) is merge-sorted instead,
+ * unless it is in order already, as a bucket of one repeated value (an int
+ * parameter's) always is.
  */
 export function argsortStable(values: Float64Array, low?: number, high?: number): Int32Array {
   const n = values.length;
-  const out = new Int32Array(n);
+  const out = int32Array(n);
   if (n === 0) return out;
   if (low === undefined || high === undefined) {
     [low, high] = [values[0]!, values[0]!];
     for (const v of values) [low, high] = [Math.min(low, v), Math.max(high, v)];
   }
   const scale = high > low ? n / (high - low) : 0;
-  const bucketOf = (v: number): number => Math.min(n - 1, Math.max(0, Math.floor((v - low) * scale)));
-  const start = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) start[bucketOf(values[i]!) + 1]!++;
-  for (let b = 0; b < n; b++) start[b + 1]! += start[b]!;
-  const fill = start.slice(0, n);
-  for (let i = 0; i < n; i++) out[fill[bucketOf(values[i]!)]!++] = i;
-  for (let b = 0; b < n; b++) {
-    const [from, to] = [start[b]!, start[b + 1]!];
-    if (to - from > 32) mergeSortRange(values, out, from, to);
-    else insertionSortRange(values, out, from, to);
+  // Each value's bucket, computed once; `end[b]` ends up as bucket b's start.
+  // Only buckets of two or more values need sorting: listed as they fill.
+  const bucket = int32Array(n);
+  const end = int32Array(n + 1);
+  const crowded = int32Array(n >> 1);
+  let nCrowded = 0;
+  for (let i = 0; i < n; i++) {
+    const b = Math.min(n - 1, Math.max(0, Math.floor((values[i]! - low) * scale)));
+    bucket[i] = b;
+    if (++end[b + 1]! === 2) crowded[nCrowded++] = b;
+  }
+  for (let b = 0; b < n; b++) end[b + 1]! += end[b]!;
+  // Filled from the back, so equal buckets keep index order (stable).
+  for (let i = n - 1; i >= 0; i--) out[--end[bucket[i]! + 1]!] = i;
+  for (let i = 0; i < nCrowded; i++) {
+    const b = crowded[i]!;
+    const from = end[b + 1]!;
+    const to = b + 1 < n ? end[b + 2]! : n;
+    if (to - from <= 32) insertionSortRange(values, out, from, to);
+    else if (!isSortedRange(values, out, from, to)) mergeSortRange(values, out, from, to);
   }
   return out;
+}
+
+function isSortedRange(values: Float64Array, idx: Int32Array, from: number, to: number): boolean {
+  for (let i = from + 1; i < to; i++) if (values[idx[i - 1]!]! > values[idx[i]!]!) return false;
+  return true;
 }
 
 /** Stable insertion sort of idx[from, to) by values: strict > keeps equal values in place. */
@@ -197,8 +211,9 @@ function insertionSortRange(values: Float64Array, idx: Int32Array, from: number,
 function mergeSortRange(values: Float64Array, idx: Int32Array, from: number, to: number): void {
   const RUN = 8;
   for (let s = from; s < to; s += RUN) insertionSortRange(values, idx, s, Math.min(to, s + RUN));
-  let src = idx.slice(from, to);
-  let dst = new Int32Array(to - from);
+  let src = int32Array(to - from);
+  src.set(idx.subarray(from, to));
+  let dst = int32Array(to - from);
   const n = to - from;
   for (let width = RUN; width < n; width *= 2) {
     for (let left = 0; left < n; left += 2 * width) {

@@ -10,7 +10,8 @@ import { fromUnit, latinHypercube } from './latin-hypercube.js';
 import { logPdfMixture, sampleMixture, type Mixture } from './mixture.js';
 import { buildParzenEstimator, defaultWeights } from './parzen-estimator.js';
 import { checkTpeOptions, type TpeOptions } from './options.js';
-import { gamma, splitTrials } from './split.js';
+import { gamma, splitRows } from './split.js';
+import { float64Array, int32Array, release, scratchMark } from './typed-arrays.js';
 
 /** Largest discrete space enumerated when every candidate was a duplicate (scored in chunks). */
 const ENUMERATION_LIMIT = 1 << 17;
@@ -44,14 +45,24 @@ export class TpeSampler implements Sampler {
   }
 
   suggest(space: SearchSpace, history: readonly TrialView[], trialNumber: number): Params | null {
+    // Every typed array of a suggestion dies with it (the result is a plain
+    // object): the next suggestion reuses their memory (typed-arrays.ts).
+    const mark = scratchMark();
+    try {
+      return this.suggestOnce(space, history, trialNumber);
+    } finally {
+      release(mark);
+    }
+  }
+
+  private suggestOnce(space: SearchSpace, history: readonly TrialView[], trialNumber: number): Params | null {
     if (!Number.isInteger(trialNumber) || trialNumber < 0) throw new ConfigError(expected('a trial number >= 0', trialNumber), { field: 'trialNumber' });
     // Validates everything before anything is computed; the encoding is reused below.
     const encoded = encodeHistory(space, history);
     // As Optuna: the trial being asked for is not part of its own history.
-    const others = history.filter((t) => t.number !== trialNumber);
-    const seen = this.options.rejectDuplicates && isDiscrete(space) ? new Set(others.map((t) => paramsKey(t.params))) : undefined;
+    const seen = this.options.rejectDuplicates && isDiscrete(space) ? seenConfigurations(history, trialNumber) : undefined;
     const rng = new Rng(`tpe:${this.seed}:${trialNumber}`);
-    if (this.startupCount(others) < this.options.nStartupTrials) return this.startup(space, trialNumber, rng, seen);
+    if (this.startupCount(history, trialNumber) < this.options.nStartupTrials) return this.startup(space, trialNumber, rng, seen);
     return this.sampleTpe(space, history, encoded, trialNumber, rng, seen);
   }
 
@@ -75,10 +86,11 @@ export class TpeSampler implements Sampler {
     return space.params.reduce((n, [, def]) => n * cardinality(def), 1);
   }
 
-  /** Trials that count toward the startup phase. */
-  private startupCount(trials: readonly TrialView[]): number {
+  /** Trials other than `trialNumber` that count toward the startup phase. */
+  private startupCount(trials: readonly TrialView[], trialNumber: number): number {
     let n = 0;
     for (const t of trials) {
+      if (t.number === trialNumber) continue;
       if (t.state === 'COMPLETE' || t.state === 'PRUNED') n++;
       else if (t.state === 'FAIL' && this.options.failedTrials === 'penalise') n++;
       else if (t.state === 'RUNNING' && this.options.startupCountsRunning) n++;
@@ -110,6 +122,25 @@ export class TpeSampler implements Sampler {
     return out;
   }
 
+  /**
+   * The rows of `history` the estimators are built from, and how many of them
+   * are finished (gamma counts those; running ones only weigh down the bad
+   * group).
+   */
+  private usedRows(history: readonly TrialView[], trialNumber: number): { rows: Int32Array; finished: number } {
+    const { constantLiar, failedTrials } = this.options;
+    const rows = int32Array(history.length);
+    let [n, finished] = [0, 0];
+    for (let i = 0; i < history.length; i++) {
+      const t = history[i]!;
+      if (t.number === trialNumber) continue;
+      const done = t.state === 'COMPLETE' || t.state === 'PRUNED' || (t.state === 'FAIL' && failedTrials === 'penalise');
+      if (done) finished++;
+      if (done || (t.state === 'RUNNING' && constantLiar)) rows[n++] = i;
+    }
+    return { rows: rows.subarray(0, n), finished };
+  }
+
   private sampleTpe(
     space: SearchSpace,
     history: readonly TrialView[],
@@ -118,24 +149,9 @@ export class TpeSampler implements Sampler {
     rng: Rng,
     seen: Set<string> | undefined,
   ): Params | null {
-    const { constantLiar, failedTrials } = this.options;
-    const used = history.filter(
-      (t) =>
-        t.number !== trialNumber &&
-        (t.state === 'COMPLETE' || t.state === 'PRUNED' || (t.state === 'RUNNING' && constantLiar) || (t.state === 'FAIL' && failedTrials === 'penalise')),
-    );
-    // gamma counts finished trials; running ones only weigh down the bad group.
-    const finished = used.filter((t) => t.state !== 'RUNNING').length;
-    const { below, above } = splitTrials(used, gamma(finished));
-    // Trial numbers are unique (encodeHistory checked): the row of each, by number.
-    const rowOf = new Map<number, number>();
-    history.forEach((t, i) => rowOf.set(t.number, i));
-    const rows = (group: readonly TrialView[]): Int32Array => {
-      const out = new Int32Array(group.length);
-      for (let i = 0; i < group.length; i++) out[i] = rowOf.get(group[i]!.number)!;
-      return out;
-    };
-    const model = new Acquisition(space, encoded, rows(below), rows(above), this.options.multivariate);
+    const { rows, finished } = this.usedRows(history, trialNumber);
+    const { below, above } = splitRows(history, rows, gamma(finished));
+    const model = new Acquisition(space, encoded, below, above, this.options.multivariate);
 
     const candidates = model.candidates(rng.derive('candidates'), this.options.nEiCandidates);
     const best = candidates[0]!;
@@ -185,7 +201,7 @@ class Acquisition {
     // Each group's observations, gathered from the encoded history by row.
     const gather = (rows: Int32Array): Float64Array[] =>
       encoded.map((column) => {
-        const out = new Float64Array(rows.length);
+        const out = float64Array(rows.length);
         for (let i = 0; i < rows.length; i++) out[i] = column[rows[i]!]!;
         return out;
       });
@@ -217,7 +233,7 @@ class Acquisition {
   candidates(rng: Rng, n: number): Candidate[] {
     const d = this.groups.reduce((k, g) => k + g.dims.length, 0);
     const xs = Array.from({ length: n }, () => new Float64Array(d));
-    const total = new Float64Array(n);
+    const total = float64Array(n);
     const argmaxes: Array<{ dims: number[]; column: Float64Array[]; at: number }> = [];
     for (const g of this.groups) {
       const columns = sampleMixture(g.good, this.groups.length === 1 ? rng : rng.derive(g.label), n);
@@ -265,6 +281,13 @@ class Acquisition {
 /** Only ints, stepped floats and categoricals: a space where exact repeats can happen. */
 function isDiscrete(space: SearchSpace): boolean {
   return space.params.every(([, def]) => Number.isFinite(cardinality(def)));
+}
+
+/** The configurations of every trial but `trialNumber`, as paramsKey gives them. */
+function seenConfigurations(history: readonly TrialView[], trialNumber: number): Set<string> {
+  const seen = new Set<string>();
+  for (const t of history) if (t.number !== trialNumber) seen.add(paramsKey(t.params));
+  return seen;
 }
 
 function randomPoint(space: SearchSpace, rng: Rng): Params {
