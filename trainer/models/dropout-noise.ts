@@ -4,12 +4,12 @@
  * 0. Entry i depends only on (seed, i), so a mask is reproducible from its seed.
  *
  * Why by hand: tf.randomUniform draws through seedrandom's alea one number at
- * a time in JavaScript, and the mask then needs three more kernels
- * (greaterEqual, cast, div); for SCTL's 128 x 1,024 hidden layers that was
- * ~6 ms a mask, four masks a step. pure-rand's generators cost ~19 ns a draw
- * behind a method call; a counter hash (murmur3's finaliser over i times the
- * golden ratio, with the hashed seed XORed in) costs ~8 ns, and a threshold on
- * its 32 bits is all a mask needs (measured on the machine of BENCHMARKS.md).
+ * a time, and the mask then needs three more kernels (greaterEqual, cast,
+ * div): four tensor ops and three full-size intermediates a mask, where this
+ * is one loop. pure-rand's generators cost ~19 ns a draw here behind a method
+ * call; a counter hash (murmur3's finaliser over i times the golden ratio,
+ * with the hashed seed XORed in) costs ~8 ns, and a threshold on its 32 bits
+ * is all a mask needs.
  */
 export function dropoutNoise(size: number, rate: number, seed: number): Float32Array {
   if (!(rate >= 0 && rate < 1)) throw new RangeError(`dropoutNoise: expected a rate in [0, 1), but got ${rate}`);

@@ -17,7 +17,7 @@ import { f64Kernels } from '../../backend/simd/vecmat-f64.js';
  *
  * The plan is a constant in SCTL's loss (L_ot = sum C T, no gradient through
  * T), so it is solved here, in float64 on the host, outside autodiff: a
- * 128 x 128 batch costs about a millisecond, and float64 keeps the small entries
+ * 128 x 128 batch costs a few milliseconds, and float64 keeps the small entries
  * (they reach exp(-outer / eps) of the largest) that float32 would flush.
  */
 export interface UnbalancedOtOptions {
