@@ -8,8 +8,9 @@
  * With no --root, this checkout only. The cost matrix is fixed (a smooth
  * function of the index), so every checkout solves the same problem.
  */
-import { resolve, join } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { checkoutRoots } from './checkouts.js';
 import { median } from './stats.js';
 
 const { values } = parseArgs({
@@ -22,10 +23,7 @@ const { values } = parseArgs({
 });
 const n = Number(values.size);
 const solves = Number(values.solves);
-const roots = (values.root ?? [`this checkout=${resolve(import.meta.dirname, '..', '..')}`]).map((spec) => {
-  const at = spec.indexOf('=');
-  return [spec.slice(0, at), resolve(spec.slice(at + 1))] as const;
-});
+const roots = checkoutRoots(values.root);
 type Solve = (cost: ArrayLike<number>, rows: number, cols: number, opts: { eps: number; tau: number; outer: number; inner: number }) => Float64Array;
 const solvers = await Promise.all(
   roots.map(async ([label, root]) => [label, ((await import(join(root, 'trainer/models/sctl/ot.ts'))) as { unbalancedOtPlan: Solve }).unbalancedOtPlan] as const),

@@ -42,6 +42,7 @@ import { loadavg, cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SCTL, resolveSettings } from '../../core/model-specs.js';
+import { checkoutRoots } from './checkouts.js';
 import { median } from './stats.js';
 
 const { values } = parseArgs({
@@ -59,12 +60,8 @@ const { values } = parseArgs({
 });
 const repo = resolve(import.meta.dirname, '..', '..');
 const work = resolve(values.work);
-// LABEL=DIR: the TensorFlow.js side run from another checkout (repeatable); none: this one.
-const tfjsRoots: [string, string][] = (values['tfjs-root'] ?? []).map((spec) => {
-  const at = spec.indexOf('=');
-  return at > 0 ? [spec.slice(0, at), resolve(spec.slice(at + 1))] : [spec, resolve(spec)];
-});
-if (tfjsRoots.length === 0) tfjsRoots.push(['this checkout', repo]);
+// LABEL=DIR: the TensorFlow.js side run from other checkouts (repeatable); none: this one.
+const tfjsRoots = checkoutRoots(values['tfjs-root']);
 const geneCounts = values.genes.split(',').map(Number);
 const timing = ['--warmup', values.warmup, '--epochs', values.epochs];
 // Both sides train SCTL's defaults: sctl-wasm.ts resolves them itself, torch gets them from here.

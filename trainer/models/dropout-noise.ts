@@ -1,3 +1,5 @@
+import { fmix32 } from '../../core/rng.js';
+
 /**
  * The multiplier of inverted dropout, as torch builds it (bernoulli(1 - rate)
  * / (1 - rate)): each entry is 1 / (1 - rate) with probability 1 - rate, else
@@ -25,12 +27,4 @@ export function dropoutNoise(size: number, rate: number, seed: number): Float32A
     out[i] = fmix32(Math.imul(i, 0x9e3779b9) ^ key) >>> 0 >= threshold ? scale : 0;
   }
   return out;
-}
-
-/** murmur3's 32-bit finaliser: a bijection that spreads every input bit over the output. */
-function fmix32(x: number): number {
-  let h = x;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return h ^ (h >>> 16);
 }
