@@ -37,7 +37,9 @@ export function compareTrials(a: Trial, b: Trial): number {
   return a.number - b.number;
 }
 
+/** One pass, no sort: GetSweep, watchers and the seed pruner ask for it on every change. */
 export function bestTrial(study: Study): Trial | undefined {
-  const complete = study.trials.filter((t) => t.state === 'COMPLETE');
-  return complete.sort(compareTrials)[0];
+  let best: Trial | undefined;
+  for (const trial of study.trials) if (trial.state === 'COMPLETE' && (best === undefined || compareTrials(trial, best) < 0)) best = trial;
+  return best;
 }

@@ -61,6 +61,7 @@ export class SweepRunner {
   private fatal: Error | undefined;
   private settle: (() => void) | undefined;
   private asking = false;
+  private fillScheduled = false;
 
   constructor(private readonly opts: SweepRunnerOptions) {
     // Every run in flight listens on the one stop signal: a large pool is not a leak.
@@ -149,6 +150,21 @@ export class SweepRunner {
       this.asking = false;
     }
     this.wakeIfIdle();
+  }
+
+  /**
+   * Runs that finish in the same turn of the event loop (a cluster's results
+   * arrive in batches) refill their slots together: one fill asks their
+   * trials in one journal append, and their run messages leave in one socket
+   * write instead of one each.
+   */
+  private scheduleFill(): void {
+    if (this.fillScheduled) return;
+    this.fillScheduled = true;
+    setImmediate(() => {
+      this.fillScheduled = false;
+      void this.fill();
+    });
   }
 
   private stopping(): boolean {
@@ -258,7 +274,7 @@ export class SweepRunner {
         this.running.delete(spec.runId);
         this.cancel.signal.removeEventListener('abort', onSweepStop);
         this.inFlight--;
-        void this.fill();
+        this.scheduleFill();
       });
   }
 
@@ -337,7 +353,7 @@ export class SweepRunner {
   }
 
   private wakeIfIdle(): void {
-    if (this.inFlight > 0 || this.pending > 0 || this.asking) return;
+    if (this.inFlight > 0 || this.pending > 0 || this.asking || this.fillScheduled) return;
     if (this.stopping() || this.queue.length === 0) {
       // Nothing running and nothing startable: either stopped, or every budget is spent.
       const settle = this.settle;
