@@ -62,11 +62,9 @@ function follow(stream: NodeJS.EventEmitter & { cancel(): void }, log: (line: st
         case 'snapshot':
           last = event.event.value;
           return;
-        case 'trial': {
-          const t = event.event.value;
-          if (t.state !== TrialState.TRIAL_STATE_RUNNING && t.state !== TrialState.TRIAL_STATE_WAITING) log(trialLine(t));
+        case 'trials':
+          for (const t of event.event.value.trials) if (t.state !== TrialState.TRIAL_STATE_RUNNING && t.state !== TrialState.TRIAL_STATE_WAITING) log(trialLine(t));
           return;
-        }
         case 'finished':
           return;
       }

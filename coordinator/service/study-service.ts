@@ -23,6 +23,7 @@ import { CellsweepError } from '../../core/errors.js';
 import { parseSweep } from '../config/load-sweep.js';
 import { parseSweepSpec } from '../config/sweep-spec.js';
 import { bestTrial } from '../study/aggregate.js';
+import type { Trial } from '../study/sweep-state.js';
 import type { ClusterCoordinator, SweepHandle } from './cluster-coordinator.js';
 import { decodePageToken, encodePageToken, studyMessage, sweepMessage, sweepStateOf, trialMessage } from './messages.js';
 
@@ -145,12 +146,6 @@ export function studyService(opts: StudyServiceOptions): StudyServiceServer {
   };
 }
 
-/**
- * One coordinator listener per watched sweep: each change becomes one
- * SweepEvent, built once and handed to every watcher of the sweep (with
- * hundreds of watchers, building it per watcher was most of the cost). Trials
- * are sent when asked and when finished, not for every run in between.
- */
 /** A watch event encoded once for every watcher of the sweep. */
 interface EncodedEvent {
   runProgress: boolean;
@@ -158,13 +153,21 @@ interface EncodedEvent {
 }
 
 /**
+ * How long trial changes are gathered into one TrialChanges event. With 200
+ * watchers, one event per trial change made the coordinator write every
+ * change 200 times; a watching person or dashboard does not see 100 ms.
+ */
+export const WATCH_BATCH_MS = 100;
+
+/**
  * One subscription to the coordinator per watched sweep, shared by all its
- * watchers. Each change is encoded to protobuf once here and the same bytes
- * are written to every stream (STUDY_SERVICE_DEFINITION passes them through):
- * with 200 watchers grpc-js would otherwise encode every event 200 times.
+ * watchers. Trial changes are gathered for WATCH_BATCH_MS into one event;
+ * each event is encoded to protobuf once here and the same bytes are written
+ * to every stream (STUDY_SERVICE_DEFINITION passes them through): with 200
+ * watchers grpc-js would otherwise encode every event 200 times.
  */
 class Broadcasts {
-  private readonly watchers = new Map<string, { listeners: Set<(event: EncodedEvent | 'ended') => void>; stop: () => void }>();
+  private readonly watchers = new Map<string, { listeners: Set<(event: EncodedEvent | 'ended') => void>; flush: () => void; stop: () => void }>();
 
   constructor(private readonly coordinator: ClusterCoordinator) {}
 
@@ -177,13 +180,27 @@ class Broadcasts {
         const encoded = event === 'ended' ? event : { runProgress: event.event?.$case === 'run', bytes: Buffer.from(SweepEvent.encode(event).finish()) };
         for (const l of listeners) l(encoded);
       };
-      const stop = this.coordinator.watch(sweep.id, (change) => {
+      // Changed trials by study and number, each sent once in its state at send time.
+      const changed = new Map<string, Trial>();
+      let timer: NodeJS.Timeout | undefined;
+      // Pending trial changes go out before any other event, so a watcher never sees a run of a trial it has not seen asked.
+      const flush = (): void => {
+        clearTimeout(timer);
+        timer = undefined;
+        if (changed.size === 0) return;
+        const trials = [...changed.values()].map(trialMessage);
+        changed.clear();
+        emit({ sweepId: sweep.id, event: { $case: 'trials', value: { trials } } });
+      };
+      const unwatch = this.coordinator.watch(sweep.id, (change) => {
         if (change.type === 'ended') {
+          flush();
           emit('ended');
           this.watchers.delete(sweep.id);
           return;
         }
         if (change.type === 'progress') {
+          flush();
           const { run, progress } = change;
           const runId = `${run.study.config.name}/${run.trial.number}/${run.seed}`;
           emit({ sweepId: sweep.id, event: { $case: 'run', value: { runId, event: { $case: 'progress', value: progress } } } });
@@ -192,11 +209,19 @@ class Broadcasts {
         const record = change.record;
         if (record.op !== 'trial_asked' && record.op !== 'trial_finished') return;
         const trial = sweep.state.studies.get(record.study)?.trials[record.trial];
-        if (trial !== undefined) emit({ sweepId: sweep.id, event: { $case: 'trial', value: trialMessage(trial) } });
+        if (trial === undefined) return;
+        changed.set(`${record.study}/${record.trial}`, trial);
+        timer ??= setTimeout(flush, WATCH_BATCH_MS).unref();
       });
-      entry = { listeners, stop };
+      const stop = (): void => {
+        clearTimeout(timer);
+        unwatch();
+      };
+      entry = { listeners, flush, stop };
       this.watchers.set(sweep.id, entry);
     }
+    // The new watcher's snapshot already shows the pending changes: they go to the earlier watchers only.
+    entry.flush();
     const { listeners } = entry;
     listeners.add(listener);
     return () => {

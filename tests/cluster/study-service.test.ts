@@ -76,7 +76,7 @@ test('create, watch to the end, list trials page by page, get the best; health s
   });
   assert.equal(events[0]?.event?.$case, 'snapshot');
   assert.deepEqual(events.at(-1)?.event, { $case: 'finished', value: SweepState.SWEEP_STATE_COMPLETE });
-  const finishedTrials = events.flatMap((e) => (e.event?.$case === 'trial' && e.event.value.state === TrialState.TRIAL_STATE_COMPLETE ? [e.event.value.number] : []));
+  const finishedTrials = events.flatMap((e) => (e.event?.$case === 'trials' ? e.event.value.trials : [])).flatMap((t) => (t.state === TrialState.TRIAL_STATE_COMPLETE ? [t.number] : []));
   const first = events[0]?.event;
   const doneBefore = first?.$case === 'snapshot' ? first.value.studies[0]!.trialsDone : NaN;
   assert.equal(new Set(finishedTrials).size, finishedTrials.length, 'no trial reported finished twice');
@@ -112,6 +112,26 @@ test('create, watch to the end, list trials page by page, get the best; health s
     assert.equal(res.status, 'SERVING');
   }
   health.close();
+});
+
+test('a watch gets trial changes in batches: several trials per event, none missed, none twice', { timeout: 90_000 }, async () => {
+  const api = testClient(coordinator.address);
+  const { yaml } = await sleepSweepYaml({ trials: 20, seeds: [1, 2], seconds: 0, epochs: 1, parallel: 8 });
+  const created = await api.create(yaml);
+  const events: SweepEvent[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const stream = api.client.watchSweep({ sweepId: created.sweepId, includeRunProgress: false });
+    stream.on('data', (e: SweepEvent) => events.push(e));
+    stream.on('error', reject);
+    stream.on('end', resolve);
+  });
+  const batches = events.flatMap((e) => (e.event?.$case === 'trials' ? [e.event.value.trials] : []));
+  assert.ok(batches.some((b) => b.length >= 2), `trial changes of one 100 ms window arrive together (batch sizes ${batches.map((b) => b.length).join(', ')})`);
+  const first = events[0]?.event;
+  const doneBefore = first?.$case === 'snapshot' ? first.value.studies[0]!.trialsDone : NaN;
+  const finished = batches.flat().flatMap((t) => (t.state === TrialState.TRIAL_STATE_COMPLETE ? [t.number] : []));
+  assert.equal(new Set(finished).size, finished.length, 'no trial reported finished twice');
+  assert.equal(doneBefore + finished.length, 20, 'every trial not done at the snapshot is reported finished');
 });
 
 test('StopSweep drops the queued runs and the sweep is not resumed by the next coordinator', { timeout: 90_000 }, async () => {

@@ -65,7 +65,7 @@ test('100 watchers and 4 readers on a running sweep: every watcher sees every tr
     const first = events[0]?.event;
     assert.equal(first?.$case, 'snapshot');
     const doneBefore = first.$case === 'snapshot' ? first.value.studies[0]!.trialsDone : NaN;
-    const complete = events.flatMap((e) => (e.event?.$case === 'trial' && e.event.value.state === TrialState.TRIAL_STATE_COMPLETE ? [e.event.value.number] : []));
+    const complete = events.flatMap((e) => (e.event?.$case === 'trials' ? e.event.value.trials : [])).flatMap((t) => (t.state === TrialState.TRIAL_STATE_COMPLETE ? [t.number] : []));
     assert.equal(new Set(complete).size, complete.length, 'no trial reported finished twice');
     assert.equal(doneBefore + complete.length, 8);
   }

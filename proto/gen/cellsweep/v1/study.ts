@@ -285,10 +285,23 @@ export interface WatchSweepRequest {
 
 export interface SweepEvent {
   sweepId: string;
-  event?: { $case: "snapshot"; value: Sweep } | { $case: "trial"; value: Trial } | { $case: "run"; value: RunEvent } | {
-    $case: "finished";
-    value: SweepState;
-  } | undefined;
+  event?:
+    | { $case: "snapshot"; value: Sweep }
+    | { $case: "run"; value: RunEvent }
+    | { $case: "finished"; value: SweepState }
+    | { $case: "trials"; value: TrialChanges }
+    | undefined;
+}
+
+/**
+ * The trials that changed (asked, finished) since the previous event, each
+ * in its latest state and listed once, in the order they first changed. The
+ * coordinator gathers changes for up to 100 ms (less when a run event or the
+ * sweep's end comes first), so that hundreds of watchers cost a few writes
+ * per interval rather than one per trial change.
+ */
+export interface TrialChanges {
+  trials: Trial[];
 }
 
 export interface StopSweepRequest {
@@ -2756,14 +2769,14 @@ export const SweepEvent: MessageFns<SweepEvent> = {
       case "snapshot":
         Sweep.encode(message.event.value, writer.uint32(18).fork()).join();
         break;
-      case "trial":
-        Trial.encode(message.event.value, writer.uint32(26).fork()).join();
-        break;
       case "run":
         RunEvent.encode(message.event.value, writer.uint32(34).fork()).join();
         break;
       case "finished":
         writer.uint32(40).int32(message.event.value);
+        break;
+      case "trials":
+        TrialChanges.encode(message.event.value, writer.uint32(50).fork()).join();
         break;
     }
     return writer;
@@ -2798,14 +2811,6 @@ export const SweepEvent: MessageFns<SweepEvent> = {
             message.event = { $case: "snapshot", value: Sweep.decode(reader, reader.uint32()) };
             continue;
           }
-          case 3: {
-            if (tag !== 26) {
-              break;
-            }
-
-            message.event = { $case: "trial", value: Trial.decode(reader, reader.uint32()) };
-            continue;
-          }
           case 4: {
             if (tag !== 34) {
               break;
@@ -2820,6 +2825,14 @@ export const SweepEvent: MessageFns<SweepEvent> = {
             }
 
             message.event = { $case: "finished", value: reader.int32() as any };
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.event = { $case: "trials", value: TrialChanges.decode(reader, reader.uint32()) };
             continue;
           }
         }
@@ -2843,12 +2856,12 @@ export const SweepEvent: MessageFns<SweepEvent> = {
         : "",
       event: isSet(object.snapshot)
         ? { $case: "snapshot", value: Sweep.fromJSON(object.snapshot) }
-        : isSet(object.trial)
-        ? { $case: "trial", value: Trial.fromJSON(object.trial) }
         : isSet(object.run)
         ? { $case: "run", value: RunEvent.fromJSON(object.run) }
         : isSet(object.finished)
         ? { $case: "finished", value: sweepStateFromJSON(object.finished) }
+        : isSet(object.trials)
+        ? { $case: "trials", value: TrialChanges.fromJSON(object.trials) }
         : undefined,
     };
   },
@@ -2860,12 +2873,12 @@ export const SweepEvent: MessageFns<SweepEvent> = {
     }
     if (message.event?.$case === "snapshot") {
       obj.snapshot = Sweep.toJSON(message.event.value);
-    } else if (message.event?.$case === "trial") {
-      obj.trial = Trial.toJSON(message.event.value);
     } else if (message.event?.$case === "run") {
       obj.run = RunEvent.toJSON(message.event.value);
     } else if (message.event?.$case === "finished") {
       obj.finished = sweepStateToJSON(message.event.value);
+    } else if (message.event?.$case === "trials") {
+      obj.trials = TrialChanges.toJSON(message.event.value);
     }
     return obj;
   },
@@ -2883,12 +2896,6 @@ export const SweepEvent: MessageFns<SweepEvent> = {
         }
         break;
       }
-      case "trial": {
-        if (object.event?.value !== undefined && object.event?.value !== null) {
-          message.event = { $case: "trial", value: Trial.fromPartial(object.event.value) };
-        }
-        break;
-      }
       case "run": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "run", value: RunEvent.fromPartial(object.event.value) };
@@ -2901,7 +2908,80 @@ export const SweepEvent: MessageFns<SweepEvent> = {
         }
         break;
       }
+      case "trials": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "trials", value: TrialChanges.fromPartial(object.event.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseTrialChanges(): TrialChanges {
+  return { trials: [] };
+}
+
+export const TrialChanges: MessageFns<TrialChanges> = {
+  encode(message: TrialChanges, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.trials) {
+      Trial.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TrialChanges {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTrialChanges();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.trials.push(Trial.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TrialChanges {
+    return { trials: globalThis.Array.isArray(object?.trials) ? object.trials.map((e: any) => Trial.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: TrialChanges): unknown {
+    const obj: any = {};
+    if (message.trials?.length) {
+      obj.trials = message.trials.map((e) => Trial.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TrialChanges>): TrialChanges {
+    return TrialChanges.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TrialChanges>): TrialChanges {
+    const message = createBaseTrialChanges();
+    message.trials = object.trials?.map((e) => Trial.fromPartial(e)) || [];
     return message;
   },
 };
