@@ -7,7 +7,8 @@
  *   node --import tsx bench/cluster/run.ts [--trials 40] [--studies 8] [--trainers 64] [--watchers 200] [--out FILE]
  *
  * Reports: end-to-end runs per second, dispatch latency (queued to taken),
- * coordinator CPU time per run, StudyService latency with N watchers open,
+ * coordinator CPU time per run, StudyService latency with N watchers open
+ * (in a process of their own, bench/cluster/watchers.ts),
  * and the coordinator's memory after the sweep.
  */
 import { spawn } from 'node:child_process';
@@ -17,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AckPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { SweepState, type SweepEvent } from '../../proto/gen/cellsweep/v1/study.js';
+import { SweepState } from '../../proto/gen/cellsweep/v1/study.js';
 import { call } from '../../cli/study-client.js';
 import { connectNats } from '../../core/nats/connect.js';
 import { tempDir, tinyDataset } from '../../tests/e2e/helpers.js';
@@ -92,14 +93,9 @@ ${Array.from({ length: studies }, (_, i) => `  - {name: s${i + 1}, dataset: ${da
   const t0 = performance.now();
   const { sweepId } = await api.create(yaml);
 
-  // Watchers on the sweep, and a client timing reads while they watch.
-  let watchEvents = 0;
-  const streams = Array.from({ length: watchers }, () => {
-    const s = api.client.watchSweep({ sweepId, includeRunProgress: false });
-    s.on('data', (_e: SweepEvent) => watchEvents++);
-    s.on('error', () => undefined);
-    return s;
-  });
+  // Watchers on the sweep, in a process of their own (watchers.ts), and this process timing reads while they watch.
+  const watching = watchers === 0 ? undefined : startWatchers(coordinator.address, sweepId, watchers);
+  await watching?.open;
   const apiLatencies: number[] = [];
   let sweepDone = false;
   const reader = (async () => {
@@ -129,7 +125,8 @@ ${Array.from({ length: studies }, (_, i) => `  - {name: s${i + 1}, dataset: ${da
     scrapeBytes = (await (await fetch(`http://${metricsAddress}/metrics`)).text()).length;
     scrapes.push(performance.now() - t);
   }
-  for (const s of streams) s.cancel();
+  const watched = await (watching?.ended ?? { events: 0, errors: 0 });
+  if (watched.errors > 0) throw new Error(`${watched.errors} of ${watchers} watch streams ended with an error`);
   sim.kill('SIGTERM');
   await simExited;
   const waits = (JSON.parse(readFileSync(reportFile, 'utf8')) as { waits: number[] }).waits;
@@ -142,7 +139,7 @@ ${Array.from({ length: studies }, (_, i) => `  - {name: s${i + 1}, dataset: ${da
   say(`dispatch latency (published to taken by a trainer): p50 ${percentile(waits, 50).toFixed(1)} ms, p99 ${percentile(waits, 99).toFixed(1)} ms over ${waits.length} runs`);
   say(`coordinator CPU: ${cpu.toFixed(1)} s = ${((cpu / runs) * 1000).toFixed(2)} ms per run`);
   say(`the rest of the machine during the sweep: simulated trainers ${((simCpu / runs) * 1000).toFixed(2)} ms CPU per run, nats-server ${((natsCpu / runs) * 1000).toFixed(2)} ms per run (${availableParallelism()} cores)`);
-  say(`StudyService with ${watchers} watchers open (${watchEvents} events streamed): GetSweep/ListTrials p50 ${percentile(apiLatencies, 50).toFixed(1)} ms, p99 ${percentile(apiLatencies, 99).toFixed(1)} ms over ${apiLatencies.length} calls`);
+  say(`StudyService with ${watchers} watchers open in another process (${watched.events} events streamed): GetSweep/ListTrials p50 ${percentile(apiLatencies, 50).toFixed(1)} ms, p99 ${percentile(apiLatencies, 99).toFixed(1)} ms over ${apiLatencies.length} calls`);
   say(`coordinator RSS after ${runs} finished runs in ${studies} studies: ${rss.toFixed(0)} MiB`);
   if (metricsAddress === undefined) say('coordinator without --metrics-listen');
   else say(`a Prometheus scrape of the coordinator's /metrics after the sweep: p50 ${percentile(scrapes, 50).toFixed(1)} ms, max ${Math.max(...scrapes).toFixed(1)} ms over ${scrapes.length} scrapes, ${(scrapeBytes / 1024).toFixed(0)} KiB`);
@@ -151,6 +148,29 @@ ${Array.from({ length: studies }, (_, i) => `  - {name: s${i + 1}, dataset: ${da
 }
 if (values.out !== undefined) writeFileSync(values.out, lines.join('\n') + '\n');
 process.exit(0);
+
+/** Starts bench/cluster/watchers.ts: `open` once its streams are open, `ended` when the coordinator has ended them. */
+function startWatchers(address: string, sweepId: string, count: number): { open: Promise<void>; ended: Promise<{ events: number; errors: number }> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./watchers.ts', import.meta.url)), '--address', address, '--sweep', sweepId, '--count', String(count)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  let opened: () => void;
+  const open = new Promise<void>((resolve) => (opened = resolve));
+  const ended = new Promise<{ events: number; errors: number }>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('"watching"')) opened();
+    });
+    child.once('exit', (code) => {
+      opened();
+      const last = out.trim().split('\n').at(-1) ?? '';
+      if (code === 0 && last.includes('"ended"')) resolve(JSON.parse(last) as { events: number; errors: number });
+      else reject(new Error(`the watchers process exited with ${code}: ${out}`));
+    });
+  });
+  return { open, ended };
+}
 
 /** Raw JetStream: what the server and client library do without cellsweep, in this run. */
 async function rawJetStream(url: string, n: number): Promise<{ publish: number; consume: number }> {

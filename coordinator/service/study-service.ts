@@ -123,13 +123,17 @@ export function studyService(opts: StudyServiceOptions): StudyServiceServer {
       // A watcher that cannot keep up loses run progress (never trial changes) until its stream drains.
       let congested = false;
       call.on('drain', () => (congested = false));
-      const unsubscribe = broadcasts.subscribe(sweep, (event) => {
-        if (call.cancelled) return;
-        if (event === 'ended') return finish();
-        if (event.runProgress && (!call.request.includeRunProgress || congested)) return;
-        // Already encoded (Broadcasts); the service definition's serializer passes bytes through.
-        if (!call.write(event.bytes as unknown as SweepEvent)) congested = true;
-      });
+      const unsubscribe = broadcasts.subscribe(
+        sweep,
+        (event) => {
+          if (call.cancelled) return;
+          if (event === 'ended') return finish();
+          if (event.runProgress && (!call.request.includeRunProgress || congested)) return;
+          // Already encoded (Broadcasts); the service definition's serializer passes bytes through.
+          if (!call.write(event.bytes as unknown as SweepEvent)) congested = true;
+        },
+        call.request.includeRunProgress,
+      );
       call.on('cancelled', unsubscribe);
       call.on('close', unsubscribe);
     },
@@ -159,6 +163,16 @@ interface EncodedEvent {
  */
 export const WATCH_BATCH_MS = 100;
 
+type Listener = (event: EncodedEvent | 'ended') => void;
+
+interface SweepBroadcast {
+  listeners: Set<Listener>;
+  /** Watchers that asked for run progress; with none, progress is neither encoded nor sent. */
+  progressWatchers: number;
+  flush(): void;
+  stop(): void;
+}
+
 /**
  * One subscription to the coordinator per watched sweep, shared by all its
  * watchers. Trial changes are gathered for WATCH_BATCH_MS into one event;
@@ -167,70 +181,78 @@ export const WATCH_BATCH_MS = 100;
  * watchers grpc-js would otherwise encode every event 200 times.
  */
 class Broadcasts {
-  private readonly watchers = new Map<string, { listeners: Set<(event: EncodedEvent | 'ended') => void>; flush: () => void; stop: () => void }>();
+  private readonly sweeps = new Map<string, SweepBroadcast>();
 
   constructor(private readonly coordinator: ClusterCoordinator) {}
 
-  subscribe(sweep: SweepHandle, listener: (event: EncodedEvent | 'ended') => void): () => void {
-    let entry = this.watchers.get(sweep.id);
-    if (entry === undefined) {
-      const listeners = new Set<(event: EncodedEvent | 'ended') => void>();
-      const emit = (event: SweepEvent | 'ended'): void => {
-        if (listeners.size === 0) return;
-        const encoded = event === 'ended' ? event : { runProgress: event.event?.$case === 'run', bytes: Buffer.from(SweepEvent.encode(event).finish()) };
-        for (const l of listeners) l(encoded);
-      };
-      // Changed trials by study and number, each sent once in its state at send time.
-      const changed = new Map<string, Trial>();
-      let timer: NodeJS.Timeout | undefined;
-      // Pending trial changes go out before any other event, so a watcher never sees a run of a trial it has not seen asked.
-      const flush = (): void => {
-        clearTimeout(timer);
-        timer = undefined;
-        if (changed.size === 0) return;
-        const trials = [...changed.values()].map(trialMessage);
-        changed.clear();
-        emit({ sweepId: sweep.id, event: { $case: 'trials', value: { trials } } });
-      };
-      const unwatch = this.coordinator.watch(sweep.id, (change) => {
-        if (change.type === 'ended') {
-          flush();
-          emit('ended');
-          this.watchers.delete(sweep.id);
-          return;
-        }
-        if (change.type === 'progress') {
-          flush();
-          const { run, progress } = change;
-          const runId = `${run.study.config.name}/${run.trial.number}/${run.seed}`;
-          emit({ sweepId: sweep.id, event: { $case: 'run', value: { runId, event: { $case: 'progress', value: progress } } } });
-          return;
-        }
-        const record = change.record;
-        if (record.op !== 'trial_asked' && record.op !== 'trial_finished') return;
-        const trial = sweep.state.studies.get(record.study)?.trials[record.trial];
-        if (trial === undefined) return;
-        changed.set(`${record.study}/${record.trial}`, trial);
-        timer ??= setTimeout(flush, WATCH_BATCH_MS).unref();
-      });
-      const stop = (): void => {
-        clearTimeout(timer);
-        unwatch();
-      };
-      entry = { listeners, flush, stop };
-      this.watchers.set(sweep.id, entry);
-    }
+  subscribe(sweep: SweepHandle, listener: Listener, wantsProgress: boolean): () => void {
+    const entry = this.sweeps.get(sweep.id) ?? this.open(sweep);
     // The new watcher's snapshot already shows the pending changes: they go to the earlier watchers only.
     entry.flush();
-    const { listeners } = entry;
-    listeners.add(listener);
+    entry.listeners.add(listener);
+    if (wantsProgress) entry.progressWatchers++;
     return () => {
-      listeners.delete(listener);
-      if (listeners.size === 0 && this.watchers.get(sweep.id)?.listeners === listeners) {
-        this.watchers.get(sweep.id)?.stop();
-        this.watchers.delete(sweep.id);
+      if (!entry.listeners.delete(listener)) return;
+      if (wantsProgress) entry.progressWatchers--;
+      if (entry.listeners.size === 0 && this.sweeps.get(sweep.id) === entry) {
+        entry.stop();
+        this.sweeps.delete(sweep.id);
       }
     };
+  }
+
+  private open(sweep: SweepHandle): SweepBroadcast {
+    const listeners = new Set<Listener>();
+    const emit = (event: SweepEvent | 'ended'): void => {
+      if (listeners.size === 0) return;
+      const encoded = event === 'ended' ? event : { runProgress: event.event?.$case === 'run', bytes: Buffer.from(SweepEvent.encode(event).finish()) };
+      for (const l of listeners) l(encoded);
+    };
+    // Changed trials by study and number, each sent once in its state at send time.
+    const changed = new Map<string, Trial>();
+    let timer: NodeJS.Timeout | undefined;
+    const flush = (): void => {
+      clearTimeout(timer);
+      timer = undefined;
+      if (changed.size === 0) return;
+      const trials = [...changed.values()].map(trialMessage);
+      changed.clear();
+      emit({ sweepId: sweep.id, event: { $case: 'trials', value: { trials } } });
+    };
+    const entry: SweepBroadcast = {
+      listeners,
+      progressWatchers: 0,
+      flush,
+      stop: () => {
+        clearTimeout(timer);
+        unwatch();
+      },
+    };
+    const unwatch = this.coordinator.watch(sweep.id, (change) => {
+      if (change.type === 'ended') {
+        flush();
+        emit('ended');
+        this.sweeps.delete(sweep.id);
+        return;
+      }
+      if (change.type === 'progress') {
+        if (entry.progressWatchers === 0) return;
+        // Pending trial changes first: a watcher never sees a run of a trial it has not seen asked.
+        flush();
+        const { run, progress } = change;
+        const runId = `${run.study.config.name}/${run.trial.number}/${run.seed}`;
+        emit({ sweepId: sweep.id, event: { $case: 'run', value: { runId, event: { $case: 'progress', value: progress } } } });
+        return;
+      }
+      const record = change.record;
+      if (record.op !== 'trial_asked' && record.op !== 'trial_finished') return;
+      const trial = sweep.state.studies.get(record.study)?.trials[record.trial];
+      if (trial === undefined) return;
+      changed.set(`${record.study}/${record.trial}`, trial);
+      timer ??= setTimeout(flush, WATCH_BATCH_MS).unref();
+    });
+    this.sweeps.set(sweep.id, entry);
+    return entry;
   }
 }
 
