@@ -2,6 +2,7 @@ import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type
 import { headers as natsHeaders, nuid, type NatsConnection, type Subscription } from '@nats-io/nats-core';
 import { RunEvent, RunSpec, RunStop } from '../../proto/gen/cellsweep/v1/run.js';
 import { DispatchError, InterruptedError } from '../../core/errors.js';
+import { StreamPublisher } from '../../core/nats/stream-publisher.js';
 import { EVENTS_STREAM, RUNS_STREAM, checkSweepToken, headers, runIdOfSubject, subjects } from '../../core/nats/topology.js';
 import type { DispatchHooks, DispatchOutcome, Dispatcher } from './dispatcher.js';
 
@@ -45,6 +46,7 @@ interface InFlight {
 export class NatsDispatcher implements Dispatcher {
   private readonly inFlight = new Map<string, InFlight>();
   private readonly js: JetStreamClient;
+  private readonly publisher: StreamPublisher;
   private progressSub: Subscription | undefined;
   private events: ConsumerMessages | undefined;
   private closed = false;
@@ -56,6 +58,7 @@ export class NatsDispatcher implements Dispatcher {
   ) {
     checkSweepToken(opts.sweepId);
     this.js = jetstream(opts.nc);
+    this.publisher = new StreamPublisher(opts.nc);
   }
 
   /** Starts listening for the sweep's events; the topology must exist (ensureTopology). */
@@ -119,6 +122,7 @@ export class NatsDispatcher implements Dispatcher {
       run.reject(new InterruptedError('the dispatcher is closing'));
     }
     this.progressSub?.unsubscribe();
+    this.publisher.close();
     await this.events?.close();
   }
 
@@ -184,7 +188,7 @@ export class NatsDispatcher implements Dispatcher {
     for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
       if (this.inFlight.get(spec.runId) !== run) return;
       try {
-        const ack = await this.js.publish(subjects.runs(sweep, spec.runId), payload, { msgID, headers: h });
+        const ack = await this.publisher.publish(subjects.runs(sweep, spec.runId), payload, { msgID, headers: h });
         run.seq = ack.seq;
         // Cancelled while the publish was on its way: withdraw what just landed.
         if (this.inFlight.get(spec.runId) !== run) void this.withdraw(spec.runId, ack.seq);

@@ -3,6 +3,7 @@ import { jetstream, type Consumer, type JetStreamClient, type JsMsg } from '@nat
 import { millis, type NatsConnection } from '@nats-io/nats-core';
 import { RunEvent, RunSpec, RunStop, type RunFailure } from '../../proto/gen/cellsweep/v1/run.js';
 import { InterruptedError } from '../../core/errors.js';
+import { StreamPublisher } from '../../core/nats/stream-publisher.js';
 import { RUNS_STREAM, TRAINERS_CONSUMER, headers, subjects } from '../../core/nats/topology.js';
 import { executeRun, type RunOutcome } from '../run.js';
 import type { TrainerMetrics, TrainerRunOutcome } from '../telemetry/trainer-metrics.js';
@@ -37,6 +38,7 @@ const STOP_MEMORY_MS = 10 * 60 * 1000;
  */
 export async function runNatsWorker(opts: NatsWorkerOptions): Promise<void> {
   const js = jetstream(opts.nc);
+  const publisher = new StreamPublisher(opts.nc);
   const consumer = await bindConsumer(js, opts);
   const ackWaitMs = millis((await consumer.info(true)).config.ack_wait ?? 30e9);
   const stopped = new Map<string, number>();
@@ -80,6 +82,7 @@ export async function runNatsWorker(opts: NatsWorkerOptions): Promise<void> {
   } finally {
     opts.signal.removeEventListener('abort', onShutdown);
     control.unsubscribe();
+    publisher.close();
   }
 
   async function handle(msg: JsMsg): Promise<void> {
@@ -92,7 +95,7 @@ export async function runNatsWorker(opts: NatsWorkerOptions): Promise<void> {
     } catch (err) {
       // Nobody can be told about a run that cannot be read: keep it for the operator.
       opts.log(`dead-lettering a malformed run message (stream seq ${msg.seq}): ${(err as Error).message}`);
-      await publishDurably(js, subjects.deadLetter(sweep || 'unknown'), msg.data, opts);
+      await publishDurably(publisher, subjects.deadLetter(sweep || 'unknown'), msg.data, opts);
       msg.term('malformed run message');
       return;
     }
@@ -106,9 +109,9 @@ export async function runNatsWorker(opts: NatsWorkerOptions): Promise<void> {
     if (attempt > maxDeliveries) {
       const reason = `dead-lettered after ${maxDeliveries} deliveries without a result: each trainer that took it exited or went silent for longer than the ack wait (${ackWaitMs} ms)`;
       opts.log(`run ${spec.runId}: ${reason}`);
-      await publishDurably(js, subjects.deadLetter(sweep), msg.data, opts);
+      await publishDurably(publisher, subjects.deadLetter(sweep), msg.data, opts);
       const failure: RunFailure = { reason, code: 'delivery_limit', epoch: 0, backend: opts.backend, trainerId: opts.trainerId };
-      await publishOutcome(js, sweep, spec.runId, attempt, { failure }, opts);
+      await publishOutcome(publisher, sweep, spec.runId, attempt, { failure }, opts);
       opts.metrics?.runRefused(spec.model, 'dead_lettered');
       msg.term(reason);
       return;
@@ -138,7 +141,7 @@ export async function runNatsWorker(opts: NatsWorkerOptions): Promise<void> {
           publishCore(opts.nc, subjects.progress(sweep, spec.runId), { runId: spec.runId, event: { $case: 'progress', value: progress } });
         },
       });
-      await publishOutcome(js, sweep, spec.runId, attempt, outcome, opts);
+      await publishOutcome(publisher, sweep, spec.runId, attempt, outcome, opts);
       ended = 'result' in outcome ? 'finished' : 'failed';
       await msg.ackAck().catch(() => msg.ack());
       opts.log('result' in outcome ? `run ${spec.runId}: AUC ${outcome.result.auc.toFixed(4)}` : `run ${spec.runId}: failed (${outcome.failure.code}): ${outcome.failure.reason}`);
@@ -186,19 +189,19 @@ function publishCore(nc: NatsConnection, subject: string, event: RunEvent): void
 }
 
 /** The outcome, stored in CELLSWEEP_EVENTS; one id per delivery so a retried publish is stored once. */
-async function publishOutcome(js: JetStreamClient, sweep: string, runId: string, attempt: number, outcome: RunOutcome, opts: NatsWorkerOptions): Promise<void> {
+async function publishOutcome(publisher: StreamPublisher, sweep: string, runId: string, attempt: number, outcome: RunOutcome, opts: NatsWorkerOptions): Promise<void> {
   const event: RunEvent = 'result' in outcome ? { runId, event: { $case: 'result', value: outcome.result } } : { runId, event: { $case: 'failure', value: outcome.failure } };
-  await publishDurably(js, subjects.events(sweep, runId), RunEvent.encode(event).finish(), opts, `${sweep}:${runId}:${attempt}`);
+  await publishDurably(publisher, subjects.events(sweep, runId), RunEvent.encode(event).finish(), opts, `${sweep}:${runId}:${attempt}`);
 }
 
 /**
  * Publishes to a stream until it is stored: while NATS is down the trainer
  * waits with its outcome (and keeps heartbeating the run) rather than drop it.
  */
-async function publishDurably(js: JetStreamClient, subject: string, data: Uint8Array, opts: NatsWorkerOptions, msgID?: string): Promise<void> {
+async function publishDurably(publisher: StreamPublisher, subject: string, data: Uint8Array, opts: NatsWorkerOptions, msgID?: string): Promise<void> {
   for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
     try {
-      await js.publish(subject, data, msgID === undefined ? {} : { msgID });
+      await publisher.publish(subject, data, msgID === undefined ? {} : { msgID });
       return;
     } catch (err) {
       opts.log(`publish to ${subject} failed, retrying: ${(err as Error).message}`);
