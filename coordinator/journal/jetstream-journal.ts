@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { nuid, type NatsConnection } from '@nats-io/nats-core';
+import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { headers as natsHeaders, nuid, type NatsConnection } from '@nats-io/nats-core';
 import { JournalError } from '../../core/errors.js';
+import { StreamPublisher } from '../../core/nats/stream-publisher.js';
 import { JOURNAL_STREAM, checkSweepToken, subjects } from '../../core/nats/topology.js';
 import type { JournalBackend } from './backend.js';
 import type { JournalRecord } from './records.js';
@@ -46,7 +47,7 @@ export class JetStreamJournal<R extends { op: string } = JournalRecord> implemen
   private closed = false;
 
   private constructor(
-    private readonly js: JetStreamClient,
+    private readonly publisher: StreamPublisher,
     private readonly jsm: JetStreamManager,
     readonly sweepId: string,
     private readonly records: R[],
@@ -82,7 +83,7 @@ export class JetStreamJournal<R extends { op: string } = JournalRecord> implemen
       }
       await messages.close();
     }
-    return new JetStreamJournal<R>(js, jsm, sweepId, records, last?.seq ?? 0, opts.patienceMs ?? 60_000);
+    return new JetStreamJournal<R>(new StreamPublisher(nc), jsm, sweepId, records, last?.seq ?? 0, opts.patienceMs ?? 60_000);
   }
 
   /** The ids of every sweep that has a journal in the stream. */
@@ -108,6 +109,7 @@ export class JetStreamJournal<R extends { op: string } = JournalRecord> implemen
   async close(): Promise<void> {
     this.closed = true;
     await this.flushing;
+    this.publisher.close();
   }
 
   /** Publishes what is pending, batch after batch, until nothing is. */
@@ -141,7 +143,10 @@ export class JetStreamJournal<R extends { op: string } = JournalRecord> implemen
     const deadline = Date.now() + this.patienceMs;
     for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
       try {
-        const ack = await this.js.publish(subject, data, { msgID, expect: { lastSubjectSequence: this.lastSeq } });
+        // The server stores the batch only if the subject's last sequence is still ours: one writer per journal.
+        const h = natsHeaders();
+        h.set('Nats-Expected-Last-Subject-Sequence', String(this.lastSeq));
+        const ack = await this.publisher.publish(subject, data, { msgID, headers: h });
         this.lastSeq = ack.seq;
         return;
       } catch (err) {

@@ -6,8 +6,8 @@ import {
   type Trial as WireTrial,
 } from '../../proto/gen/cellsweep/v1/study.js';
 import { toWireParams } from '../../core/params.js';
-import { bestTrial } from '../study/aggregate.js';
-import { runsDone, trialsDone, type Study, type Trial } from '../study/sweep-state.js';
+import { studyProgress } from '../study/aggregate.js';
+import type { Study, Trial } from '../study/sweep-state.js';
 import type { SweepHandle } from './cluster-coordinator.js';
 
 /** The protobuf views of coordinator state that StudyService returns. */
@@ -38,15 +38,15 @@ export function sweepStateOf(sweep: SweepHandle): WireSweepState {
 
 export function studyMessage(study: Study): WireStudy {
   const { config } = study;
-  const best = bestTrial(study);
+  const { trialsDone, runsDone, best } = studyProgress(study);
   const message: WireStudy = {
     name: config.name,
     dataset: config.dataset,
     model: config.model,
     sampler: config.sampler,
     trialsTotal: config.trials,
-    trialsDone: trialsDone(study),
-    runsDone: runsDone(study),
+    trialsDone,
+    runsDone,
     runsTotal: config.trials * config.seeds.length,
   };
   if (best !== undefined) message.best = trialMessage(best);

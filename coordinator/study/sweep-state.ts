@@ -44,7 +44,9 @@ export interface SweepState {
 }
 
 export function trialsDone(study: Study): number {
-  return study.trials.filter((t) => t.state === 'COMPLETE' || t.state === 'FAIL' || t.state === 'PRUNED').length;
+  let n = 0;
+  for (const t of study.trials) if (t.state === 'COMPLETE' || t.state === 'FAIL' || t.state === 'PRUNED') n++;
+  return n;
 }
 
 export function runsDone(study: Study): number {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunResult } from '../../proto/gen/cellsweep/v1/run.js';
 import { summarize } from '../../core/stats.js';
-import { bestTrial, judgeTrial } from '../../coordinator/study/aggregate.js';
+import { bestTrial, judgeTrial, studyProgress } from '../../coordinator/study/aggregate.js';
 import { replay } from '../../coordinator/journal/replay.js';
 import type { JournalRecord } from '../../coordinator/journal/records.js';
 import type { SweepConfig } from '../../coordinator/config/sweep-config.js';
@@ -73,4 +73,23 @@ test('best: highest mean AUC; ties go to mean AUPR, then to the earlier trial; f
   }
   const study = replay(records).studies.get('s')!;
   assert.equal(bestTrial(study)!.number, 1);
+});
+
+test('study progress in one pass: trials done, runs done and the best trial, open trials counted only by their runs', () => {
+  const records = journal([
+    [[0.8, 0.6], [0.8, 0.6], [0.8, 0.6]],
+    [[0.9, 0.7], [0.9, 0.7], [0.9, 0.7]],
+    [[0.99, 0.99], [0.99, 0.99], 'fail'],
+    [[0.95, 0.9], [0.95, 0.9], [0.95, 0.9]],
+  ]);
+  // Trial 3 has all its runs but no verdict yet: still open, so it cannot be the best.
+  for (let trial = 0; trial < 3; trial++) {
+    records.push({ op: 'trial_finished', t: 4, study: 's', trial, state: trial === 2 ? 'FAIL' : 'COMPLETE' });
+  }
+  const study = replay(records).studies.get('s')!;
+  const progress = studyProgress(study);
+  assert.equal(progress.trialsDone, 3);
+  assert.equal(progress.runsDone, 12);
+  assert.equal(progress.best?.number, 1);
+  assert.equal(progress.best, bestTrial(study));
 });
