@@ -1,5 +1,5 @@
 import { JournalError } from '../../core/errors.js';
-import { judgeTrial, summarizeTrial } from '../study/aggregate.js';
+import { compareTrials, judgeTrial, summarizeTrial } from '../study/aggregate.js';
 import type { SweepState, Trial } from '../study/sweep-state.js';
 import type { JournalRecord } from './records.js';
 import { JOURNAL_FORMAT_VERSION } from './records.js';
@@ -24,7 +24,7 @@ export function createState(record: JournalRecord, file = 'journal'): SweepState
     sweepId: record.sweepId,
     config: record.config,
     createdAt: record.t,
-    studies: new Map(record.config.studies.map((s) => [s.name, { config: s, trials: [] }])),
+    studies: new Map(record.config.studies.map((s) => [s.name, { config: s, trials: [], progress: { trialsDone: 0, runsDone: 0 } }])),
     status: 'running',
   };
 }
@@ -72,18 +72,23 @@ export function applyRecord(state: SweepState, record: JournalRecord, where: { f
     }
     case 'run_finished':
     case 'run_failed': {
+      const study = studyOf(state, record.study, where);
       const trial = trialOf(state, record.study, record.trial, where);
       if (trial.runs.has(record.seed) || trial.state !== 'RUNNING') return;
       trial.runs.set(record.seed, record.op === 'run_finished' ? { seed: record.seed, result: record.result } : { seed: record.seed, failure: record.failure });
+      study.progress.runsDone++;
       summarizeTrial(trial);
       return;
     }
     case 'trial_finished': {
+      const { progress } = studyOf(state, record.study, where);
       const trial = trialOf(state, record.study, record.trial, where);
       if (trial.state !== 'RUNNING') return;
       trial.state = record.state;
       if (record.reason !== undefined) trial.reason = record.reason;
       summarizeTrial(trial);
+      progress.trialsDone++;
+      if (trial.state === 'COMPLETE' && (progress.best === undefined || compareTrials(trial, progress.best) < 0)) progress.best = trial;
       return;
     }
     case 'sweep_stopped':

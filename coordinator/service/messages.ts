@@ -6,7 +6,6 @@ import {
   type Trial as WireTrial,
 } from '../../proto/gen/cellsweep/v1/study.js';
 import { toWireParams } from '../../core/params.js';
-import { studyProgress } from '../study/aggregate.js';
 import type { Study, Trial } from '../study/sweep-state.js';
 import type { SweepHandle } from './cluster-coordinator.js';
 
@@ -38,7 +37,7 @@ export function sweepStateOf(sweep: SweepHandle): WireSweepState {
 
 export function studyMessage(study: Study): WireStudy {
   const { config } = study;
-  const { trialsDone, runsDone, best } = studyProgress(study);
+  const { trialsDone, runsDone, best } = study.progress;
   const message: WireStudy = {
     name: config.name,
     dataset: config.dataset,

@@ -43,17 +43,3 @@ export function bestTrial(study: Study): Trial | undefined {
   for (const trial of study.trials) if (trial.state === 'COMPLETE' && (best === undefined || compareTrials(trial, best) < 0)) best = trial;
   return best;
 }
-
-/** Trials done, runs done and the best trial in one pass: GetSweep and every watcher's snapshot ask for them per study. */
-export function studyProgress(study: Study): { trialsDone: number; runsDone: number; best: Trial | undefined } {
-  let trialsDone = 0;
-  let runsDone = 0;
-  let best: Trial | undefined;
-  for (const trial of study.trials) {
-    runsDone += trial.runs.size;
-    if (trial.state === 'RUNNING' || trial.state === 'WAITING') continue;
-    trialsDone++;
-    if (trial.state === 'COMPLETE' && (best === undefined || compareTrials(trial, best) < 0)) best = trial;
-  }
-  return { trialsDone, runsDone, best };
-}

@@ -28,6 +28,17 @@ export interface Trial {
 export interface Study {
   config: StudyConfig;
   trials: Trial[];
+  /** Kept record by record (applyRecord), so that GetSweep and watchers' snapshots do not walk every trial. */
+  progress: StudyProgress;
+}
+
+export interface StudyProgress {
+  /** Trials with a verdict (COMPLETE, PRUNED or FAIL). */
+  trialsDone: number;
+  /** Runs with an outcome, in any trial. */
+  runsDone: number;
+  /** The best COMPLETE trial (compareTrials), once there is one. */
+  best?: Trial;
 }
 
 export type SweepStatus = 'running' | 'stopped' | 'complete';

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunResult } from '../../proto/gen/cellsweep/v1/run.js';
 import { summarize } from '../../core/stats.js';
-import { bestTrial, judgeTrial, studyProgress } from '../../coordinator/study/aggregate.js';
+import { bestTrial, judgeTrial } from '../../coordinator/study/aggregate.js';
+import { runsDone, trialsDone } from '../../coordinator/study/sweep-state.js';
 import { replay } from '../../coordinator/journal/replay.js';
 import type { JournalRecord } from '../../coordinator/journal/records.js';
 import type { SweepConfig } from '../../coordinator/config/sweep-config.js';
@@ -75,7 +76,7 @@ test('best: highest mean AUC; ties go to mean AUPR, then to the earlier trial; f
   assert.equal(bestTrial(study)!.number, 1);
 });
 
-test('study progress in one pass: trials done, runs done and the best trial, open trials counted only by their runs', () => {
+test('study progress kept record by record: trials done, runs done and the best trial, as a walk over every trial finds them', () => {
   const records = journal([
     [[0.8, 0.6], [0.8, 0.6], [0.8, 0.6]],
     [[0.9, 0.7], [0.9, 0.7], [0.9, 0.7]],
@@ -86,10 +87,12 @@ test('study progress in one pass: trials done, runs done and the best trial, ope
   for (let trial = 0; trial < 3; trial++) {
     records.push({ op: 'trial_finished', t: 4, study: 's', trial, state: trial === 2 ? 'FAIL' : 'COMPLETE' });
   }
+  // A repeated result and a repeated verdict change nothing.
+  records.push({ op: 'run_finished', t: 5, study: 's', trial: 3, seed: 1, result: result(0.1, 0.1) });
+  records.push({ op: 'trial_finished', t: 5, study: 's', trial: 0, state: 'COMPLETE' });
   const study = replay(records).studies.get('s')!;
-  const progress = studyProgress(study);
-  assert.equal(progress.trialsDone, 3);
-  assert.equal(progress.runsDone, 12);
-  assert.equal(progress.best?.number, 1);
-  assert.equal(progress.best, bestTrial(study));
+  assert.deepEqual({ ...study.progress, best: study.progress.best?.number }, { trialsDone: 3, runsDone: 12, best: 1 });
+  assert.equal(study.progress.trialsDone, trialsDone(study));
+  assert.equal(study.progress.runsDone, runsDone(study));
+  assert.equal(study.progress.best, bestTrial(study));
 });

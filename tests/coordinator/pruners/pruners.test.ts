@@ -12,6 +12,11 @@ function result(auc: number): RunResult {
   return { auc, aupr: auc, backend: 'x', trainSeconds: 0, loadSeconds: 0, epochs: 1, finalLosses: {}, bulkSamples: 1, cells: 1, genes: 1, trainerId: 'x' };
 }
 
+/** A study as pruners see it: they read its trials, not its progress counts. */
+function studyOf(trials: Trial[]): Study {
+  return { config, trials, progress: { trialsDone: 0, runsDone: 0 } };
+}
+
 /** A trial with per-seed final AUCs and, optionally, per-seed epoch curves. */
 function trial(number: number, state: Trial['state'], aucs: Record<number, number>, curves?: Record<number, number[]>): Trial {
   const t: Trial = { study: 's', number, params: {}, state, runs: new Map(Object.entries(aucs).map(([s, a]) => [Number(s), { seed: Number(s), result: result(a) }])) };
@@ -32,7 +37,7 @@ test('pruner settings: defaults, and errors naming the field', () => {
 test('seeds: prunes when the finished seeds are all worse than the best trial (exact Wilcoxon, p = 1/32 < 0.05)', () => {
   const best = trial(0, 'COMPLETE', { 1: 0.9, 2: 0.91, 3: 0.92, 4: 0.9, 5: 0.93, 6: 0.9 });
   const pruner = createPruner(compilePruner({ name: 'seeds' }));
-  const study: Study = { config, trials: [best] };
+  const study = studyOf([best]);
   const worse4 = trial(1, 'RUNNING', { 1: 0.7, 2: 0.71, 3: 0.72, 4: 0.7 });
   study.trials.push(worse4);
   assert.equal(pruner.judge(study, worse4, { kind: 'run', seed: 4 }), undefined, 'four seeds cannot reach p < 0.05');
@@ -47,7 +52,7 @@ test('seeds: prunes when the finished seeds are all worse than the best trial (e
 test('median: prunes a run below the median of complete trials at the same seed and epoch, after warm-up and startup', () => {
   const pruner = createPruner(compilePruner({ name: 'median', startup_trials: 3, warmup_epochs: 1 }));
   const complete = [0.6, 0.7, 0.8].map((a, i) => trial(i, 'COMPLETE', { 1: a }, { 1: [a - 0.1, a], 2: [0.1, 0.1] }));
-  const study: Study = { config, trials: [...complete] };
+  const study = studyOf([...complete]);
   const low = trial(3, 'RUNNING', {}, { 1: [0.1, 0.65] });
   study.trials.push(low);
   assert.equal(pruner.judge(study, low, { kind: 'epoch', seed: 1, epoch: 1 }), undefined, 'warm-up epoch');
@@ -66,7 +71,7 @@ test('median: prunes a run below the median of complete trials at the same seed 
 test('successive halving: at rung epochs only the top 1/rf of same-seed runs go on', () => {
   const pruner = createPruner(compilePruner({ name: 'successive-halving', min_epochs: 1, reduction_factor: 3 }));
   const others = [0.5, 0.6, 0.7, 0.8, 0.9].map((a, i) => trial(i, i < 3 ? 'COMPLETE' : 'PRUNED', {}, { 1: [a, a, a] }));
-  const study: Study = { config, trials: [...others] };
+  const study = studyOf([...others]);
   // Six runs at rung 0 (epoch 1): the top floor(6/3) = 2 go on (bar 0.8).
   const mid = trial(5, 'RUNNING', {}, { 1: [0.75, 0.99, 0.99] });
   study.trials.push(mid);
