@@ -48,6 +48,7 @@ export class SweepRunner {
   /** Each run in flight can be stopped on its own (its trial was pruned). */
   private readonly running = new Map<string, { run: PendingRun; stop: AbortController }>();
   private readonly pruners = new Map<string, Pruner | undefined>();
+  private readonly closedViews = new WeakMap<Trial, TrialView>();
   /**
    * Trials whose verdict is being recorded. The verdict reaches the state only
    * after its journal append; in between, other runs' events must already see
@@ -202,7 +203,7 @@ export class SweepRunner {
         misses++;
         continue;
       }
-      const history = [...study.trials.map(viewOf), ...pending.map((p): TrialView => ({ number: p.number, state: 'RUNNING', params: p.params }))];
+      const history = [...study.trials.map((t) => this.viewOf(t)), ...pending.map((p): TrialView => ({ number: p.number, state: 'RUNNING', params: p.params }))];
       const params = this.opts.samplerFor(study.config).suggest(study.config.space, history, number);
       if (params === null) {
         this.exhausted.add(study.config.name);
@@ -310,6 +311,19 @@ export class SweepRunner {
 
   private isOpen(trial: Trial): boolean {
     return trial.state === 'RUNNING' && !this.closing.has(trial);
+  }
+
+  /**
+   * A closed trial never changes again (applyRecord ignores later records
+   * for it), so its view is built once: every ask passes the whole history,
+   * and rebuilding them was the largest JavaScript function in the
+   * coordinator's profile (bench/profile-summary.ts).
+   */
+  private viewOf(trial: Trial): TrialView {
+    if (trial.state === 'RUNNING' || trial.state === 'WAITING') return viewOf(trial);
+    let view = this.closedViews.get(trial);
+    if (view === undefined) this.closedViews.set(trial, (view = Object.freeze(viewOf(trial))));
+    return view;
   }
 
   private prunerOf(study: Study): Pruner | undefined {
