@@ -37,7 +37,7 @@ export function compareTrials(a: Trial, b: Trial): number {
   return a.number - b.number;
 }
 
-/** One pass, no sort: GetSweep, watchers and the seed pruner ask for it on every change. */
+/** One pass, no sort: the seed pruner asks for it after every run (GetSweep reads Study.progress instead). */
 export function bestTrial(study: Study): Trial | undefined {
   let best: Trial | undefined;
   for (const trial of study.trials) if (trial.state === 'COMPLETE' && (best === undefined || compareTrials(trial, best) < 0)) best = trial;

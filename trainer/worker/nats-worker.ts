@@ -38,7 +38,6 @@ const STOP_MEMORY_MS = 10 * 60 * 1000;
  */
 export async function runNatsWorker(opts: NatsWorkerOptions): Promise<void> {
   const js = jetstream(opts.nc);
-  const publisher = new StreamPublisher(opts.nc);
   const consumer = await bindConsumer(js, opts);
   const ackWaitMs = millis((await consumer.info(true)).config.ack_wait ?? 30e9);
   const stopped = new Map<string, number>();
@@ -65,6 +64,7 @@ export async function runNatsWorker(opts: NatsWorkerOptions): Promise<void> {
   const onShutdown = (): void => current?.abort.abort();
   opts.signal.addEventListener('abort', onShutdown, { once: true });
   opts.log(`taking runs from ${RUNS_STREAM}/${TRAINERS_CONSUMER} (ack wait ${ackWaitMs} ms)`);
+  const publisher = new StreamPublisher(opts.nc);
   try {
     while (!opts.signal.aborted) {
       let msg: JsMsg | null;
