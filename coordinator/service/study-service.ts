@@ -22,7 +22,6 @@ import {
 import { CellsweepError } from '../../core/errors.js';
 import { parseSweep } from '../config/load-sweep.js';
 import { parseSweepSpec } from '../config/sweep-spec.js';
-import { bestTrial } from '../study/aggregate.js';
 import type { Trial } from '../study/sweep-state.js';
 import type { ClusterCoordinator, SweepHandle } from './cluster-coordinator.js';
 import { decodePageToken, encodePageToken, studyMessage, sweepMessage, sweepStateOf, trialMessage } from './messages.js';
@@ -145,7 +144,7 @@ export function studyService(opts: StudyServiceOptions): StudyServiceServer {
     }),
     getBest: unary(async (call: ServerUnaryCall<GetBestRequest, GetBestResponse>) => {
       const sweep = sweepOf(call.request.sweepId);
-      return { best: [...sweep.state.studies.values()].flatMap((s) => bestTrial(s) ?? []).map(trialMessage) };
+      return { best: [...sweep.state.studies.values()].flatMap((s) => s.progress.best ?? []).map(trialMessage) };
     }),
   };
 }

@@ -118,7 +118,7 @@ export class CoordinatorMetrics {
         collect() {
           this.reset();
           for (const { study, labels } of self.studies()) {
-            const value = self.tallyOf(study).best?.[metric]?.mean;
+            const value = study.progress.best?.[metric]?.mean;
             if (value !== undefined) this.set(labels, value);
           }
         },

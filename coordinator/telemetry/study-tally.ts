@@ -1,5 +1,4 @@
 import type { TrialState } from '../samplers/sampler.js';
-import { compareTrials } from '../study/aggregate.js';
 import type { Study, Trial } from '../study/sweep-state.js';
 
 export type RunCounts = { queued: number; running: number; finished: number; failed: number };
@@ -14,8 +13,6 @@ export class StudyTally {
   private readonly closed: Record<TrialState, number> = { WAITING: 0, RUNNING: 0, COMPLETE: 0, PRUNED: 0, FAIL: 0 };
   private readonly closedRuns = { finished: 0, failed: 0 };
   private readonly open = new Set<Trial>();
-  /** The best complete trial (by compareTrials: mean AUC, then AUPR, then the earlier trial). */
-  best: Trial | undefined;
 
   /** Starts from the study as it is now (a replayed journal, or a sweep that ended before metrics began). */
   constructor(readonly study: Study) {
@@ -53,6 +50,5 @@ export class StudyTally {
   private close(trial: Trial): void {
     this.closed[trial.state]++;
     for (const outcome of trial.runs.values()) this.closedRuns[outcome.result === undefined ? 'failed' : 'finished']++;
-    if (trial.state === 'COMPLETE' && (this.best === undefined || compareTrials(trial, this.best) < 0)) this.best = trial;
   }
 }

@@ -12,6 +12,17 @@ import { call, studyClient } from '../../cli/study-client.js';
 import { NatsServer } from './nats-server.js';
 import { TEST_TOKEN, TrainerPool, connectTo, sleepSweepYaml, startCoordinator, testClient, type CoordinatorProc } from './cluster-helpers.js';
 
+/** Every event of one WatchSweep stream, until the coordinator ends it. */
+function watchToEnd(api: ReturnType<typeof testClient>, sweepId: string, includeRunProgress: boolean): Promise<SweepEvent[]> {
+  const events: SweepEvent[] = [];
+  return new Promise((resolve, reject) => {
+    const stream = api.client.watchSweep({ sweepId, includeRunProgress });
+    stream.on('data', (e: SweepEvent) => events.push(e));
+    stream.on('error', reject);
+    stream.on('end', () => resolve(events));
+  });
+}
+
 const emptySpec = (): SweepSpec => SweepSpec.fromPartial({});
 const emptyStudy = (): StudySpec => StudySpec.fromPartial({});
 
@@ -67,13 +78,7 @@ test('create, watch to the end, list trials page by page, get the best; health s
   assert.equal(created.state, SweepState.SWEEP_STATE_RUNNING);
   assert.equal(created.studies[0]?.runsTotal, 10);
 
-  const events: SweepEvent[] = [];
-  await new Promise<void>((resolve, reject) => {
-    const stream = api.client.watchSweep({ sweepId: created.sweepId, includeRunProgress: true });
-    stream.on('data', (e: SweepEvent) => events.push(e));
-    stream.on('error', reject);
-    stream.on('end', resolve);
-  });
+  const events = await watchToEnd(api, created.sweepId, true);
   assert.equal(events[0]?.event?.$case, 'snapshot');
   assert.deepEqual(events.at(-1)?.event, { $case: 'finished', value: SweepState.SWEEP_STATE_COMPLETE });
   const finishedTrials = events.flatMap((e) => (e.event?.$case === 'trials' ? e.event.value.trials : [])).flatMap((t) => (t.state === TrialState.TRIAL_STATE_COMPLETE ? [t.number] : []));
@@ -118,13 +123,7 @@ test('a watch gets trial changes in batches: several trials per event, none miss
   const api = testClient(coordinator.address);
   const { yaml } = await sleepSweepYaml({ trials: 20, seeds: [1, 2], seconds: 0, epochs: 1, parallel: 8 });
   const created = await api.create(yaml);
-  const events: SweepEvent[] = [];
-  await new Promise<void>((resolve, reject) => {
-    const stream = api.client.watchSweep({ sweepId: created.sweepId, includeRunProgress: false });
-    stream.on('data', (e: SweepEvent) => events.push(e));
-    stream.on('error', reject);
-    stream.on('end', resolve);
-  });
+  const events = await watchToEnd(api, created.sweepId, false);
   const batches = events.flatMap((e) => (e.event?.$case === 'trials' ? [e.event.value.trials] : []));
   assert.ok(batches.some((b) => b.length >= 2), `trial changes of one 100 ms window arrive together (batch sizes ${batches.map((b) => b.length).join(', ')})`);
   const first = events[0]?.event;
