@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { credsAuthenticator, nkeyAuthenticator, type NatsConnection } from '@nats-io/nats-core';
-import { connect, type NodeConnectionOptions } from '@nats-io/transport-node';
+import type { NodeConnectionOptions } from '@nats-io/transport-node';
 import { ConfigError } from '../errors.js';
+import { connectTurnBatched } from './turn-batched-transport.js';
 
 /**
  * How a coordinator or a trainer reaches NATS. Credentials come from files or
@@ -80,7 +81,7 @@ export async function connectNats(settings: NatsSettings): Promise<NatsConnectio
     };
   }
   try {
-    return await connect(opts);
+    return await connectTurnBatched(opts);
   } catch (err) {
     throw new ConfigError(`cannot connect to NATS at ${settings.servers.join(', ')}: ${(err as Error).message}`, { field: '--nats' });
   }
