@@ -16,7 +16,9 @@ import { NodeTransport, nodeResolveHost } from '@nats-io/transport-node/lib/node
  * setImmediate (after this turn's I/O callbacks and their microtasks) sends
  * the whole turn's commands in one writev. No nats.js option does this; it
  * halved nats-server's CPU per run in bench/cluster (BENCHMARKS.md, issue 5).
- * Commands are delayed by at most the rest of the current turn.
+ * Commands wait until the end of the current turn, behind any setImmediate
+ * callbacks already queued: a training loop that yields with setImmediate
+ * delays a heartbeat by at most one step, far inside the ack wait.
  */
 class TurnBatchedTransport extends NodeTransport {
   private corked = false;
