@@ -56,6 +56,23 @@ function publishBurst(nc: NatsConnection, subject: string, n: number): Promise<v
   );
 }
 
+/** The listener's subscription to `subject` for `n` messages, in place on the server before it returns. */
+async function listen(subject: string, n: number): Promise<Subscription> {
+  const sub = listener.subscribe(subject, { max: n });
+  await listener.flush();
+  return sub;
+}
+
+/** Publishes `n` messages in one turn of the event loop and, in that same turn, calls `end` (a close or a drain). */
+function publishThen(nc: NatsConnection, subject: string, n: number, end: () => Promise<void>): Promise<void> {
+  return new Promise((resolve, reject) =>
+    setImmediate(() => {
+      for (let i = 0; i < n; i++) nc.publish(subject, String(i));
+      end().then(resolve, reject);
+    }),
+  );
+}
+
 async function received(sub: Subscription): Promise<string[]> {
   const out: string[] = [];
   for await (const msg of sub) out.push(msg.string());
@@ -66,8 +83,7 @@ const numbers = (n: number): string[] => Array.from({ length: n }, (_, i) => Str
 
 test("a turn's commands leave in one socket write, and arrive complete and in order", async () => {
   const nc = await connectNats({ servers: [server.url], name: 'burst' });
-  const sub = listener.subscribe('burst.batched', { max: 200 });
-  await listener.flush();
+  const sub = await listen('burst.batched', 200);
   const counter = countWrites('burst.batched');
   await publishBurst(nc, 'burst.batched', 200);
   await nc.flush();
@@ -78,8 +94,7 @@ test("a turn's commands leave in one socket write, and arrive complete and in or
 
 test("the same burst through nats.js's own transport takes a write per microtask (what the counter sees)", async () => {
   const nc = await plainConnect({ servers: [server.url], name: 'plain' });
-  const sub = listener.subscribe('burst.plain', { max: 200 });
-  await listener.flush();
+  const sub = await listen('burst.plain', 200);
   const counter = countWrites('burst.plain');
   await publishBurst(nc, 'burst.plain', 200);
   await nc.flush();
@@ -93,30 +108,20 @@ test('a connection closed in the turn it published still delivers what nats.js h
   // and drops the rest (its own transport too); here that flush only corks the
   // socket, so close must uncork it first.
   const nc = await connectNats({ servers: [server.url], name: 'closing' });
-  const sub = listener.subscribe('burst.closing', { max: 50 });
-  await listener.flush();
-  await new Promise<void>((resolve, reject) =>
-    setImmediate(() => {
-      for (let i = 0; i < 50; i++) nc.publish('burst.closing', String(i));
-      void Promise.resolve()
-        .then(() => Promise.resolve())
-        .then(() => nc.close())
-        .then(resolve, reject);
-    }),
+  const sub = await listen('burst.closing', 50);
+  // A close after nats.js's microtask flush has run, still in the same turn.
+  await publishThen(nc, 'burst.closing', 50, () =>
+    Promise.resolve()
+      .then(() => Promise.resolve())
+      .then(() => nc.close()),
   );
   assert.deepEqual(await received(sub), numbers(50));
 });
 
 test('a connection drained in the turn it published delivers everything', async () => {
   const nc = await connectNats({ servers: [server.url], name: 'draining' });
-  const sub = listener.subscribe('burst.draining', { max: 50 });
-  await listener.flush();
-  await new Promise<void>((resolve, reject) =>
-    setImmediate(() => {
-      for (let i = 0; i < 50; i++) nc.publish('burst.draining', String(i));
-      nc.drain().then(resolve, reject);
-    }),
-  );
+  const sub = await listen('burst.draining', 50);
+  await publishThen(nc, 'burst.draining', 50, () => nc.drain());
   assert.deepEqual(await received(sub), numbers(50));
 });
 
