@@ -1,6 +1,5 @@
 import type { RunProgress } from '../proto/gen/cellsweep/v1/run.js';
 import type { JournalRecord } from '../coordinator/journal/records.js';
-import { bestTrial } from '../coordinator/study/aggregate.js';
 import { runsDone, trialsDone, type SweepState } from '../coordinator/study/sweep-state.js';
 import { alignColumns, pm } from '../coordinator/report/outputs.js';
 import type { PendingRun } from '../coordinator/study/sweep-runner.js';
@@ -98,7 +97,7 @@ export class ProgressDisplay {
     this.clear();
     const rows: string[][] = [['study', 'trials', 'best AUC', 'best AUPR', 'best configuration']];
     for (const study of this.state.studies.values()) {
-      const best = bestTrial(study);
+      const best = study.progress.best;
       rows.push([
         study.config.name,
         `${trialsDone(study)}/${study.config.trials}`,

@@ -9,7 +9,6 @@ import { parseSweep } from '../../coordinator/config/load-sweep.js';
 import { readQueueStats } from '../../coordinator/dispatch/nats-topology.js';
 import { ClusterCoordinator, STOPPED_BY_REQUEST, type SweepHandle } from '../../coordinator/service/cluster-coordinator.js';
 import { CoordinatorMetrics } from '../../coordinator/telemetry/coordinator-metrics.js';
-import { bestTrial } from '../../coordinator/study/aggregate.js';
 import { serveStudyService } from '../../coordinator/service/server.js';
 import type { SweepConfig } from '../../coordinator/config/sweep-config.js';
 import { intOption, parseCommand } from '../args.js';
@@ -148,7 +147,7 @@ async function runBatch(coordinator: ClusterCoordinator, config: SweepConfig, lo
   await sweep.done;
   const status = sweep.error !== undefined ? 'failed' : sweep.state.status;
   const best = [...sweep.state.studies.values()].map((study) => {
-    const trial = bestTrial(study);
+    const trial = study.progress.best;
     return { study: study.config.name, trial: trial?.number ?? null, auc: trial?.auc?.mean ?? null, aupr: trial?.aupr?.mean ?? null, params: trial?.params ?? null };
   });
   process.stdout.write(JSON.stringify({ event: 'batch_ended', sweepId: sweep.id, name: config.name, status, ...(sweep.error === undefined ? {} : { error: sweep.error.message }), best }) + '\n');

@@ -7,7 +7,6 @@ import { runId } from '../../core/runs.js';
 import { readSweepDir } from '../../coordinator/journal/sweep-dir.js';
 import { cellsTsv, markersTsv, planTsv } from '../../coordinator/report/interpretation-files.js';
 import { failedTrials, summaryTable } from '../../coordinator/report/outputs.js';
-import { bestTrial } from '../../coordinator/study/aggregate.js';
 import type { SweepState } from '../../coordinator/study/sweep-state.js';
 import { selectBackend } from '../../trainer/backend/index.js';
 import { loadPrepared } from '../../trainer/data/index.js';
@@ -48,7 +47,7 @@ async function interpretBest(dir: string, state: SweepState, opts: { study?: str
   const backend = await selectBackend(checkBackendOption(opts.backend));
   const datasets = new DatasetCache(loadPrepared);
   for (const study of studies) {
-    const best = bestTrial(study);
+    const best = study.progress.best;
     if (best === undefined) {
       process.stderr.write(`${study.config.name}: no complete trial to interpret\n`);
       continue;

@@ -1,4 +1,3 @@
-import { bestTrial } from '../study/aggregate.js';
 import type { Study, Trial } from '../study/sweep-state.js';
 import type { PruneEvent, Pruner } from './pruner.js';
 import { signedRankTest } from './wilcoxon.js';
@@ -24,7 +23,7 @@ export class SeedPruner implements Pruner {
 
   judge(study: Study, trial: Trial, event: PruneEvent): string | undefined {
     if (event.kind !== 'run') return undefined;
-    const best = bestTrial(study);
+    const best = study.progress.best;
     if (best === undefined || best === trial) return undefined;
     const seeds: number[] = [];
     const differences: number[] = [];

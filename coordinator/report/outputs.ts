@@ -1,5 +1,4 @@
 import { formatParams, formatValue, type ParamValue } from '../../core/params.js';
-import { bestTrial } from '../study/aggregate.js';
 import { runsDone, trialsDone, type Study, type SweepState, type Trial } from '../study/sweep-state.js';
 
 /**
@@ -79,7 +78,7 @@ export function bestJson(state: SweepState): { sweep: string; name: string; stat
 }
 
 function bestEntry(study: Study): BestEntry {
-  const best = bestTrial(study);
+  const best = study.progress.best;
   const entry: BestEntry = {
     study: study.config.name,
     dataset: study.config.dataset,
@@ -109,7 +108,7 @@ function bestEntry(study: Study): BestEntry {
 export function summaryTable(state: SweepState): string {
   const rows: string[][] = [['study', 'model', 'trials', 'runs', 'best AUC', 'best AUPR', 'trial', 'configuration']];
   for (const study of state.studies.values()) {
-    const best = bestTrial(study);
+    const best = study.progress.best;
     const failed = study.trials.filter((t) => t.state === 'FAIL').length;
     rows.push([
       study.config.name,

@@ -1,5 +1,5 @@
 import { summarize } from '../../core/stats.js';
-import type { RunOutcome, Study, Trial } from './sweep-state.js';
+import type { RunOutcome, Trial } from './sweep-state.js';
 
 /**
  * A trial's verdict once every seed has an outcome: COMPLETE with mean +- std
@@ -35,11 +35,4 @@ export function compareTrials(a: Trial, b: Trial): number {
   const aupr = (b.aupr?.mean ?? -Infinity) - (a.aupr?.mean ?? -Infinity);
   if (aupr !== 0) return aupr;
   return a.number - b.number;
-}
-
-/** One pass, no sort: the seed pruner asks for it after every run (GetSweep reads Study.progress instead). */
-export function bestTrial(study: Study): Trial | undefined {
-  let best: Trial | undefined;
-  for (const trial of study.trials) if (trial.state === 'COMPLETE' && (best === undefined || compareTrials(trial, best) < 0)) best = trial;
-  return best;
 }

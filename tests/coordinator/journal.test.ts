@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { FileJournal } from '../../coordinator/journal/file-journal.js';
 import { replay } from '../../coordinator/journal/replay.js';
 import type { JournalRecord } from '../../coordinator/journal/records.js';
-import { bestTrial } from '../../coordinator/study/aggregate.js';
 
 const fixture = new URL('../fixtures/journal-v1.jsonl', import.meta.url);
 
@@ -23,7 +22,7 @@ test('a checked-in v1 journal still replays to the same state (format compatibil
   assert.equal(study.trials[0]!.state, 'COMPLETE');
   assert.equal(study.trials[1]!.state, 'FAIL');
   assert.match(study.trials[1]!.reason!, /^seed 50 failed: loss term "bce" became NaN/);
-  assert.equal(bestTrial(study)!.number, 0);
+  assert.equal(study.progress.best!.number, 0);
   assert.ok(Math.abs(study.trials[0]!.auc!.mean - 0.75) < 1e-12);
 });
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunResult } from '../../../proto/gen/cellsweep/v1/run.js';
 import { compilePruner, createPruner } from '../../../coordinator/pruners/index.js';
-import { summarizeTrial } from '../../../coordinator/study/aggregate.js';
+import { compareTrials, summarizeTrial } from '../../../coordinator/study/aggregate.js';
 import type { Study, Trial } from '../../../coordinator/study/sweep-state.js';
 import type { StudyConfig } from '../../../coordinator/config/sweep-config.js';
 
@@ -12,9 +12,10 @@ function result(auc: number): RunResult {
   return { auc, aupr: auc, backend: 'x', trainSeconds: 0, loadSeconds: 0, epochs: 1, finalLosses: {}, bulkSamples: 1, cells: 1, genes: 1, trainerId: 'x' };
 }
 
-/** A study as pruners see it: they read its trials, not its progress counts. */
+/** A study as pruners see it: its trials, and the best complete one as the journal's replay keeps it. */
 function studyOf(trials: Trial[]): Study {
-  return { config, trials, progress: { trialsDone: 0, runsDone: 0 } };
+  const best = trials.filter((t) => t.state === 'COMPLETE').sort(compareTrials)[0];
+  return { config, trials, progress: { trialsDone: 0, runsDone: 0, ...(best === undefined ? {} : { best }) } };
 }
 
 /** A trial with per-seed final AUCs and, optionally, per-seed epoch curves. */
