@@ -69,7 +69,8 @@ try {
     ...(profile === undefined ? {} : { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profile}`] }),
   });
   const reportFile = join(dir, 'sim.json');
-  const sim = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./sim-trainers.ts', import.meta.url)), '--nats', server.url, '--count', String(trainers), '--report', reportFile], {
+  // BENCH_PROFILE_DIR profiles the simulated trainers too (their profile is the larger file: one process, 64 loops).
+  const sim = spawn(process.execPath, [...(profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`]), '--import', 'tsx', fileURLToPath(new URL('./sim-trainers.ts', import.meta.url)), '--nats', server.url, '--count', String(trainers), '--report', reportFile], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve) => sim.stdout!.on('data', (d: Buffer) => /ready/.test(d.toString()) && resolve()));

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { SweepState, TrialState } from '../../proto/gen/cellsweep/v1/study.js';
-import { DEAD_LETTER_STREAM, subjects } from '../../core/nats/topology.js';
+import { DEAD_LETTER_STREAM, RUNS_STREAM, subjects } from '../../core/nats/topology.js';
 import { waitFor, waitForAsync } from '../e2e/helpers.js';
 import { NatsServer } from '../cluster/nats-server.js';
 import {
@@ -150,6 +150,8 @@ test('a poison run that kills every trainer it meets fails after the delivery li
     const jsm = await jetstreamManager(c.nc);
     const dead = await jsm.streams.getMessage(DEAD_LETTER_STREAM, { last_by_subj: subjects.deadLetter(sweepId) });
     assert.ok(dead !== null, 'the run is kept on the dead-letter subject');
+    // Terminated, not left in the queue to be delivered (and dead-lettered) again after every ack wait.
+    await waitForAsync('the runs queue to be empty', async () => ((await jsm.streams.info(RUNS_STREAM)).state.messages === 0 ? true : undefined), 10_000);
   } finally {
     await c.close();
   }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { jetstream, type Consumer, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import { jetstream, type Consumer, type JetStreamClient } from '@nats-io/jetstream';
 import { millis, type NatsConnection } from '@nats-io/nats-core';
 import { RunEvent, RunSpec, RunStop, type RunFailure } from '../../proto/gen/cellsweep/v1/run.js';
 import { InterruptedError } from '../../core/errors.js';
@@ -8,6 +8,7 @@ import { RUNS_STREAM, TRAINERS_CONSUMER, headers, subjects } from '../../core/na
 import { executeRun, type RunOutcome } from '../run.js';
 import type { TrainerMetrics, TrainerRunOutcome } from '../telemetry/trainer-metrics.js';
 import type { DatasetCache } from './dataset-cache.js';
+import { RunPuller, type RunDelivery } from './run-puller.js';
 
 export interface NatsWorkerOptions {
   nc: NatsConnection;
@@ -65,11 +66,12 @@ export async function runNatsWorker(opts: NatsWorkerOptions): Promise<void> {
   opts.signal.addEventListener('abort', onShutdown, { once: true });
   opts.log(`taking runs from ${RUNS_STREAM}/${TRAINERS_CONSUMER} (ack wait ${ackWaitMs} ms)`);
   const publisher = new StreamPublisher(opts.nc);
+  const puller = new RunPuller(opts.nc, RUNS_STREAM, TRAINERS_CONSUMER);
   try {
     while (!opts.signal.aborted) {
-      let msg: JsMsg | null;
+      let msg: RunDelivery | null;
       try {
-        msg = await consumer.next({ expires: 2000 });
+        msg = await puller.pull(2000);
       } catch (err) {
         // NATS restarting or unreachable: keep trying, the connection reconnects by itself.
         if (!opts.signal.aborted) opts.log(`waiting for NATS: ${(err as Error).message}`);
@@ -82,10 +84,11 @@ export async function runNatsWorker(opts: NatsWorkerOptions): Promise<void> {
   } finally {
     opts.signal.removeEventListener('abort', onShutdown);
     control.unsubscribe();
+    puller.close();
     publisher.close();
   }
 
-  async function handle(msg: JsMsg): Promise<void> {
+  async function handle(msg: RunDelivery): Promise<void> {
     const sweep = msg.headers?.get(headers.sweep) ?? '';
     const maxDeliveries = Number(msg.headers?.get(headers.maxDeliveries) ?? '3') || 3;
     let spec: RunSpec;
@@ -94,16 +97,17 @@ export async function runNatsWorker(opts: NatsWorkerOptions): Promise<void> {
       if (spec.runId === '' || sweep === '') throw new Error('no run id or no sweep header');
     } catch (err) {
       // Nobody can be told about a run that cannot be read: keep it for the operator.
-      opts.log(`dead-lettering a malformed run message (stream seq ${msg.seq}): ${(err as Error).message}`);
+      opts.log(`dead-lettering a malformed run message (stream seq ${msg.streamSequence}): ${(err as Error).message}`);
       await publishDurably(publisher, subjects.deadLetter(sweep || 'unknown'), msg.data, opts);
-      msg.term('malformed run message');
+      msg.term();
       return;
     }
     const key = `${sweep}/${spec.runId}`;
-    const attempt = msg.info.deliveryCount;
+    const attempt = msg.deliveryCount;
     if (stopped.has(key)) {
+      opts.log(`run ${spec.runId}: not started (stopped by the coordinator)`);
       opts.metrics?.runRefused(spec.model, 'cancelled');
-      msg.term('stopped by the coordinator');
+      msg.term();
       return;
     }
     if (attempt > maxDeliveries) {
@@ -113,10 +117,10 @@ export async function runNatsWorker(opts: NatsWorkerOptions): Promise<void> {
       const failure: RunFailure = { reason, code: 'delivery_limit', epoch: 0, backend: opts.backend, trainerId: opts.trainerId };
       await publishOutcome(publisher, sweep, spec.runId, attempt, { failure }, opts);
       opts.metrics?.runRefused(spec.model, 'dead_lettered');
-      msg.term(reason);
+      msg.term();
       return;
     }
-    const queuedMs = Date.now() - msg.info.timestampNanos / 1e6;
+    const queuedMs = Date.now() - msg.timestampNanos / 1e6;
     opts.onTaken?.(queuedMs);
     opts.metrics?.runTaken(queuedMs);
     let ended: TrainerRunOutcome = 'failed';
@@ -159,7 +163,7 @@ export async function runNatsWorker(opts: NatsWorkerOptions): Promise<void> {
       } else {
         opts.log(`run ${spec.runId}: cancelled`);
         ended = 'cancelled';
-        msg.term('cancelled');
+        msg.term();
       }
     } finally {
       clearInterval(heartbeat);
