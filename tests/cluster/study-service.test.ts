@@ -121,7 +121,9 @@ test('create, watch to the end, list trials page by page, get the best; health s
 
 test('a watch gets trial changes in batches: several trials per event, none missed, none twice', { timeout: 90_000 }, async () => {
   const api = testClient(coordinator.address);
-  const { yaml } = await sleepSweepYaml({ trials: 20, seeds: [1, 2], seconds: 0, epochs: 1, parallel: 8 });
+  // Runs of 0.2 s: long enough that the watch opens before the sweep ends (with 0 s runs it could
+  // open on a finished sweep and see no changes), short enough that 8 runs in step end in one window.
+  const { yaml } = await sleepSweepYaml({ trials: 20, seeds: [1, 2], seconds: 0.2, epochs: 1, parallel: 8 });
   const created = await api.create(yaml);
   const events = await watchToEnd(api, created.sweepId, false);
   const batches = events.flatMap((e) => (e.event?.$case === 'trials' ? [e.event.value.trials] : []));
