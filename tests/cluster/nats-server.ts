@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -54,6 +54,24 @@ export class NatsServer {
     return this.log;
   }
 
+  /**
+   * SIGSTOP the server and wait until /proc shows every one of its threads stopped: the signal
+   * takes effect on its own time, and a request written before it does would still be answered.
+   */
+  async freeze(): Promise<void> {
+    const pid = this.pid;
+    if (pid === undefined) throw new Error('nats-server is not running');
+    process.kill(pid, 'SIGSTOP');
+    for (let tries = 0; !allThreadsStopped(pid); tries++) {
+      if (tries === 500) throw new Error(`nats-server (pid ${pid}) did not stop within 5 s of SIGSTOP`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  thaw(): void {
+    if (this.pid !== undefined) process.kill(this.pid, 'SIGCONT');
+  }
+
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = this.child;
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
@@ -92,4 +110,14 @@ export class NatsServer {
       });
     });
   }
+}
+
+/** Linux's state letter for a stopped thread is 'T' (or 't' when stopped by a tracer). */
+function allThreadsStopped(pid: number): boolean {
+  const tasks = readdirSync(`/proc/${pid}/task`);
+  return tasks.every((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'T' || state === 't';
+  });
 }

@@ -131,19 +131,18 @@ test('a message that arrives while no pull waits is handed back at once, so a tr
 test('a pull the server cannot answer is given up after its expiry and the grace period', async () => {
   await queue('FROZEN', 1);
   const puller = new RunPuller(nc, 'FROZEN', 'w', 100);
-  const pid = server.pid!;
-  process.kill(pid, 'SIGSTOP');
+  await server.freeze();
   try {
     const t0 = performance.now();
     assert.equal(await puller.pull(100), null);
     assert.ok(performance.now() - t0 >= 190, 'waited for the expiry and the grace period');
     const next = puller.pull(5000);
-    process.kill(pid, 'SIGCONT');
+    server.thaw();
     // Whichever request the server answers, the trainer ends up holding m0 alone.
     assert.equal(new TextDecoder().decode((await next)!.data), 'm0');
     await heldEventually('FROZEN', { ackPending: 1, pending: 0 });
   } finally {
-    process.kill(pid, 'SIGCONT');
+    server.thaw();
     puller.close();
   }
 });
