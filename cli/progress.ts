@@ -1,6 +1,6 @@
 import type { RunProgress } from '../proto/gen/cellsweep/v1/run.js';
 import type { JournalRecord } from '../coordinator/journal/records.js';
-import { runsDone, trialsDone, type SweepState } from '../coordinator/study/sweep-state.js';
+import type { SweepState } from '../coordinator/study/sweep-state.js';
 import { alignColumns, pm } from '../coordinator/report/outputs.js';
 import type { PendingRun } from '../coordinator/study/sweep-runner.js';
 import { formatParams } from '../core/params.js';
@@ -100,7 +100,7 @@ export class ProgressDisplay {
       const best = study.progress.best;
       rows.push([
         study.config.name,
-        `${trialsDone(study)}/${study.config.trials}`,
+        `${study.progress.trialsDone}/${study.config.trials}`,
         best?.auc ? pm(best.auc.mean, best.auc.std) : '-',
         best?.aupr ? pm(best.aupr.mean, best.aupr.std) : '-',
         best ? formatParams(best.params) : '-',
@@ -128,7 +128,7 @@ function totalRuns(state: SweepState): number {
 
 function totalDone(state: SweepState): number {
   let n = 0;
-  for (const s of state.studies.values()) n += runsDone(s);
+  for (const s of state.studies.values()) n += s.progress.runsDone;
   return n;
 }
 

@@ -1,5 +1,5 @@
 import { formatParams, formatValue, type ParamValue } from '../../core/params.js';
-import { runsDone, trialsDone, type Study, type SweepState, type Trial } from '../study/sweep-state.js';
+import { type Study, type SweepState, type Trial } from '../study/sweep-state.js';
 
 /**
  * What a sweep leaves behind besides its journal: trials.csv (every trial,
@@ -113,8 +113,8 @@ export function summaryTable(state: SweepState): string {
     rows.push([
       study.config.name,
       study.config.model,
-      `${trialsDone(study)}/${study.config.trials}${failed > 0 ? ` (${failed} failed)` : ''}`,
-      `${runsDone(study)}/${study.config.trials * study.config.seeds.length}`,
+      `${study.progress.trialsDone}/${study.config.trials}${failed > 0 ? ` (${failed} failed)` : ''}`,
+      `${study.progress.runsDone}/${study.config.trials * study.config.seeds.length}`,
       best?.auc === undefined ? '-' : pm(best.auc.mean, best.auc.std),
       best?.aupr === undefined ? '-' : pm(best.aupr.mean, best.aupr.std),
       best === undefined ? '-' : `#${best.number}`,

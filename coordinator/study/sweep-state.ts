@@ -53,13 +53,3 @@ export interface SweepState {
   /** Why the sweep last stopped (sweep_stopped), while it is stopped. */
   stopReason?: string;
 }
-
-export function trialsDone(study: Study): number {
-  let n = 0;
-  for (const t of study.trials) if (t.state === 'COMPLETE' || t.state === 'FAIL' || t.state === 'PRUNED') n++;
-  return n;
-}
-
-export function runsDone(study: Study): number {
-  return study.trials.reduce((n, t) => n + t.runs.size, 0);
-}
