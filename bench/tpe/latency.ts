@@ -9,7 +9,10 @@
  * stdin) and the same protocol: `warmup` untimed suggestions, then `iters`
  * timed ones, each followed by telling a value, so the history grows by one
  * per suggestion as in a sweep. Ours: TpeSampler defaults (Optuna v5's:
- * multivariate, constant liar). Reported: the median and mean wall time per
+ * multivariate, constant liar), twice: with each trial's params frozen, as a
+ * sweep's state holds them (the sampler then reuses their encoding), and
+ * with plain objects (every trial checked and encoded at every suggestion).
+ * Reported: the median and mean wall time per
  * suggestion, process CPU time per suggestion, and `uptime` before and after
  * (the machine is shared: wall times stretch with its load, CPU times less).
  */
@@ -30,6 +33,8 @@ interface Row {
   oursMedian: number;
   oursMean: number;
   oursCpu: number;
+  uncachedMedian: number;
+  uncachedCpu: number;
   optunaMedian: number;
   optunaMean: number;
   optunaCpu: number;
@@ -68,9 +73,14 @@ function main(): void {
   });
   const loadBefore = execFileSync('uptime', { encoding: 'utf8' }).trim();
 
-  const ours = SIZES.map((size) => {
+  // Frozen params, as the sweep's state holds them (journal/replay.ts): the sampler's
+  // cache then reuses a trial's encoding. Not frozen: every trial is checked and
+  // encoded at every suggestion, the cost for callers that hand in plain objects.
+  const measure = (size: number, frozen: boolean) => {
     const sampler = new TpeSampler(0);
-    const history: TrialView[] = trials.slice(0, size).map((t, number) => ({ number, state: 'COMPLETE', ...t }));
+    const told = new Rng(`bench:tpe-latency:told:${size}`);
+    const own = (p: Params): Params => (frozen ? Object.freeze({ ...p }) : { ...p });
+    const history: TrialView[] = trials.slice(0, size).map((t, number) => ({ number, state: 'COMPLETE', value: t.value, params: own(t.params) }));
     // JIT warm-up on this size's history, not told: the timed history starts at `size`.
     for (let i = 0; i < warmup; i++) sampler.suggest(space, history, size + 100_000 + i);
     const walls: number[] = [];
@@ -78,12 +88,14 @@ function main(): void {
     for (let i = 0; i < iters; i++) {
       const t0 = performance.now();
       const params = sampler.suggest(space, history, history.length)!;
-      history.push({ number: history.length, state: 'COMPLETE', params, value: objective(params, rng) });
+      history.push({ number: history.length, state: 'COMPLETE', params: own(params), value: objective(params, told) });
       walls.push(performance.now() - t0);
     }
     const cpu = process.cpuUsage(cpu0);
     return { size, walls, cpu: (cpu.user + cpu.system) / 1000 / iters };
-  });
+  };
+  const ours = SIZES.map((size) => measure(size, true));
+  const uncached = SIZES.map((size) => measure(size, false));
 
   const py = spawnSync(PYTHON, [new URL('./latency.py', import.meta.url).pathname], {
     input: JSON.stringify({ space: space.params, trials, sizes: SIZES, iters, warmup }),
@@ -104,17 +116,21 @@ function main(): void {
       oursMedian: median(ours[i]!.walls),
       oursMean: mean(ours[i]!.walls),
       oursCpu: ours[i]!.cpu,
+      uncachedMedian: median(uncached[i]!.walls),
+      uncachedCpu: uncached[i]!.cpu,
       optunaMedian: median(o.wall_ms),
       optunaMean: mean(o.wall_ms),
       optunaCpu: o.cpu_ms,
     };
   });
   const table = [
-    '| finished trials | cellsweep median ms | mean ms | CPU ms | Optuna ' + optuna[0]!.optuna + ' median ms | mean ms | CPU ms | ratio (median) | ratio (CPU) |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| finished trials | cellsweep median ms | mean ms | CPU ms | params not frozen: median ms | CPU ms | Optuna ' +
+      optuna[0]!.optuna +
+      ' median ms | mean ms | CPU ms | ratio (median) | ratio (CPU) |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.size} | ${r.oursMedian.toFixed(3)} | ${r.oursMean.toFixed(3)} | ${r.oursCpu.toFixed(3)} | ${r.optunaMedian.toFixed(1)} | ${r.optunaMean.toFixed(1)} | ${r.optunaCpu.toFixed(1)} | ${(r.optunaMedian / r.oursMedian).toFixed(0)}x | ${(r.optunaCpu / r.oursCpu).toFixed(0)}x |`,
+        `| ${r.size} | ${r.oursMedian.toFixed(3)} | ${r.oursMean.toFixed(3)} | ${r.oursCpu.toFixed(3)} | ${r.uncachedMedian.toFixed(3)} | ${r.uncachedCpu.toFixed(3)} | ${r.optunaMedian.toFixed(1)} | ${r.optunaMean.toFixed(1)} | ${r.optunaCpu.toFixed(1)} | ${(r.optunaMedian / r.oursMedian).toFixed(0)}x | ${(r.optunaCpu / r.oursCpu).toFixed(0)}x |`,
     ),
   ].join('\n');
   const at1000 = rows.find((r) => r.size === 1000)!;

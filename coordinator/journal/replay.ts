@@ -46,7 +46,8 @@ export function applyRecord(state: SweepState, record: JournalRecord, where: { f
       study.trials.push({
         study: record.study,
         number: record.trial,
-        params: record.params,
+        // A trial's configuration never changes; frozen, samplers may keep what they computed from it (tpe/history-cache.ts).
+        params: Object.freeze({ ...record.params }),
         state: 'RUNNING',
         runs: new Map(),
       });

@@ -73,7 +73,8 @@ export class AskTellStudy {
       const value = params[name];
       if (value === undefined || !contains(def, value)) throw new ConfigError(expected(`a value of parameter '${name}' inside the space`, value), { field: `trial ${trial}.${name}` });
     }
-    this.views.push({ number: trial, state: 'RUNNING', params: { ...params } });
+    // Frozen, as a sweep's state holds a trial's params: the TPE sampler's cache reuses its row.
+    this.views.push({ number: trial, state: 'RUNNING', params: Object.freeze({ ...params }) });
     return { trial, params };
   }
 

@@ -2,6 +2,7 @@ import { ConfigError, describe } from '../../../core/errors.js';
 import type { ParamValue, Params } from '../../../core/params.js';
 import { contains, type ParamDef, type SearchSpace } from '../../space/search-space.js';
 import type { TrialView } from '../sampler.js';
+import type { HistoryCache } from './history-cache.js';
 import { float64Array, uint8Array } from './typed-arrays.js';
 
 /*
@@ -41,14 +42,16 @@ export function decodeParams(space: SearchSpace, xs: ArrayLike<number>): Params 
  * a value outside its distribution, repeats a trial number, or carries a
  * non-finite objective or intermediate value. It runs over every trial at
  * every suggestion, so it touches each value once and allocates only the
- * result; nothing is kept between calls, so a rejected history changes nothing.
+ * result. With a cache, a trial whose frozen params were checked at an
+ * earlier suggestion is not checked or encoded again (history-cache.ts); the
+ * columns are then the cache's, valid until the next call.
  */
-export function encodeHistory(space: SearchSpace, history: readonly TrialView[]): Float64Array[] {
+export function encodeHistory(space: SearchSpace, history: readonly TrialView[], cache?: HistoryCache): Float64Array[] {
   const n = history.length;
   const nParams = space.params.length;
   const names = space.params.map(([name]) => name);
   const defs = space.params.map(([, def]) => def);
-  const columns = defs.map(() => float64Array(n));
+  const columns = cache === undefined ? defs.map(() => float64Array(n)) : cache.columns(space, n);
   const checks = defs.map(valueCheck);
   const dimOf = new Map(names.map((name, d) => [name, d]));
   // Trial numbers are 0, 1, 2, ... in a sweep: a bitmap finds repeats without hashing.
@@ -59,6 +62,14 @@ export function encodeHistory(space: SearchSpace, history: readonly TrialView[])
     if (!Number.isInteger(t.number) || t.number < 0) fail(t, 'number', `expected a trial number >= 0, but got ${describe(t.number)}`);
     const repeated = t.number < seen.length ? seen[t.number]++ > 0 : seenFar.has(t.number) || !seenFar.add(t.number);
     if (repeated) fail(t, 'number', `trial number ${t.number} appears twice in the history`);
+    const params = t.params;
+    if (cache === undefined || !cache.reuse(i, params)) encodeRow(t, i);
+    checkOutcome(t);
+  }
+  cache?.sort(n);
+  return columns;
+
+  function encodeRow(t: TrialView, i: number): void {
     const params = t.params;
     // One pass over the trial's own keys: for-in reads values through V8's enum
     // cache, several times cheaper than a lookup by a computed name per parameter.
@@ -79,20 +90,24 @@ export function encodeHistory(space: SearchSpace, history: readonly TrialView[])
       const missing = names.find((name) => params[name] === undefined)!;
       fail(t, `params.${missing}`, `trial ${t.number} has no value for parameter '${missing}'`);
     }
-    if (t.state === 'COMPLETE' && !(typeof t.value === 'number' && Number.isFinite(t.value))) {
-      fail(t, 'value', `trial ${t.number} is COMPLETE: expected a finite value, but got ${describe(t.value)}`);
-    }
-    const steps = t.intermediate;
-    if (steps !== undefined) {
-      for (let step = 0; step < steps.length; step++) {
-        const v = steps[step];
-        if (!(typeof v === 'number' && Number.isFinite(v))) {
-          fail(t, `intermediate[${step}]`, `trial ${t.number}: expected finite intermediate values, but got ${describe(v)} at step ${step}`);
-        }
+    cache?.encoded(i, params);
+  }
+}
+
+/** A COMPLETE trial's value and any intermediate values are finite. */
+function checkOutcome(t: TrialView): void {
+  if (t.state === 'COMPLETE' && !(typeof t.value === 'number' && Number.isFinite(t.value))) {
+    fail(t, 'value', `trial ${t.number} is COMPLETE: expected a finite value, but got ${describe(t.value)}`);
+  }
+  const steps = t.intermediate;
+  if (steps !== undefined) {
+    for (let step = 0; step < steps.length; step++) {
+      const v = steps[step];
+      if (!(typeof v === 'number' && Number.isFinite(v))) {
+        fail(t, `intermediate[${step}]`, `trial ${t.number}: expected finite intermediate values, but got ${describe(v)} at step ${step}`);
       }
     }
   }
-  return columns;
 }
 
 /**

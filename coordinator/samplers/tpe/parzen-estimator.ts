@@ -1,4 +1,5 @@
 import type { ParamDef } from '../../space/search-space.js';
+import type { Presorted } from './history-cache.js';
 import type { CategoricalKernels, Kernels } from './kernels.js';
 import type { Mixture } from './mixture.js';
 import { float64Array, int32Array } from './typed-arrays.js';
@@ -38,11 +39,17 @@ export function defaultWeights(n: number): Float64Array {
   return w;
 }
 
+/**
+ * `presorted[d]`, when given for a numerical parameter, holds its observations
+ * already in internal space and their stable argsort (history-cache.ts), so
+ * they are not computed again here.
+ */
 export function buildParzenEstimator(
   defs: readonly ParamDef[],
   observations: readonly ArrayLike<number>[],
   weights: ArrayLike<number>,
   priorWeight = PRIOR_WEIGHT,
+  presorted?: ReadonlyArray<Presorted | undefined>,
 ): Mixture {
   const n = weights.length;
   const all = float64Array(n + 1);
@@ -60,7 +67,7 @@ export function buildParzenEstimator(
     dims: defs.map((def, d) => {
       const obs = observations[d]!;
       if (obs.length !== n) throw new RangeError(`parameter ${d} has ${obs.length} observations for ${n} weights`);
-      return def.type === 'categorical' ? categoricalKernels(def.choices.length, obs, priorWeight) : numericalKernels(def, obs);
+      return def.type === 'categorical' ? categoricalKernels(def.choices.length, obs, priorWeight) : numericalKernels(def, obs, presorted?.[d]);
     }),
   };
 }
@@ -91,7 +98,7 @@ function categoricalKernels(nChoices: number, obs: ArrayLike<number>, priorWeigh
   return { kind: 'categorical', nChoices, weights, logWeights };
 }
 
-function numericalKernels(def: Exclude<ParamDef, { type: 'categorical' }>, obs: ArrayLike<number>): Kernels {
+function numericalKernels(def: Exclude<ParamDef, { type: 'categorical' }>, obs: ArrayLike<number>, presorted: Presorted | undefined): Kernels {
   const step = def.step;
   let low = def.low;
   let high = def.high;
@@ -105,10 +112,11 @@ function numericalKernels(def: Exclude<ParamDef, { type: 'categorical' }>, obs: 
   }
   const n = obs.length;
   const mu = float64Array(n + 1);
-  if (def.log) for (let i = 0; i < n; i++) mu[i] = Math.log(obs[i]!);
+  if (presorted !== undefined) mu.set(presorted.mu);
+  else if (def.log) for (let i = 0; i < n; i++) mu[i] = Math.log(obs[i]!);
   else for (let i = 0; i < n; i++) mu[i] = obs[i]!;
   const sigma = float64Array(n + 1);
-  neighbourSigmas(mu.subarray(0, n), low, high, sigma);
+  neighbourSigmas(mu.subarray(0, n), low, high, sigma, presorted?.order);
   mu[n] = 0.5 * (low + high);
   sigma[n] = high - low;
   return step === undefined
@@ -118,15 +126,14 @@ function numericalKernels(def: Exclude<ParamDef, { type: 'categorical' }>, obs: 
 
 /**
  * Bandwidths from neighbour distances, clipped to [range / min(100, n + 2), range],
- * written to `out[0 .. n)`.
+ * written to `out[0 .. n)`. `order`: argsortStable(mus), when known already.
  */
-export function neighbourSigmas(mus: Float64Array, low: number, high: number, out = float64Array(mus.length)): Float64Array {
+export function neighbourSigmas(mus: Float64Array, low: number, high: number, out = float64Array(mus.length), order = argsortStable(mus, low, high)): Float64Array {
   const n = mus.length;
   // Tied centres keep observation order (a stable sort). numpy's default
   // argsort is stable only for short arrays (insertion sort below 17
   // elements), so for longer ones with ties Optuna may pair tied centres with
   // their widths in another order: the same kernels, only their weights may swap.
-  const order = argsortStable(mus, low, high);
   const range = high - low;
   const minSigma = range / Math.min(100, n + 2);
   // Walking the sorted centres with the range ends as their outer neighbours.

@@ -6,9 +6,10 @@ import { gridPoints } from '../grid.js';
 import { sampleParam } from '../random.js';
 import type { Sampler, TrialView } from '../sampler.js';
 import { decodeParams, encodeHistory, encodeParams } from './encoding.js';
+import { HistoryCache, type Presorted } from './history-cache.js';
 import { fromUnit, latinHypercube } from './latin-hypercube.js';
 import { logPdfMixture, sampleMixture, type Mixture } from './mixture.js';
-import { buildParzenEstimator, defaultWeights } from './parzen-estimator.js';
+import { buildParzenEstimator, defaultWeights, PRIOR_WEIGHT } from './parzen-estimator.js';
 import { checkTpeOptions, type TpeOptions } from './options.js';
 import { gamma, splitRows } from './split.js';
 import { float64Array, int32Array, release, scratchMark } from './typed-arrays.js';
@@ -29,12 +30,15 @@ const SCORE_CHUNK = 1024;
  *
  * A pure function of (seed, space, history, trial number), like the other
  * samplers: every suggestion draws from its own stream `tpe:<seed>:<trial>`,
- * and nothing is remembered between calls, so a resumed sweep asks what the
- * killed one would have, and a bad history leaves nothing behind.
+ * so a resumed sweep asks what the killed one would have. What is kept
+ * between calls (the encoded history, history-cache.ts) only spares work:
+ * the suggestion is the same without it, and a bad history leaves nothing
+ * behind that a later suggestion could use.
  */
 export class TpeSampler implements Sampler {
   readonly name = 'tpe';
   readonly options: Readonly<TpeOptions>;
+  private readonly cache = new HistoryCache();
 
   /** `options`: any of TpeOptions (defaults: Optuna's); checked here, a ConfigError names the bad one. */
   constructor(
@@ -58,7 +62,7 @@ export class TpeSampler implements Sampler {
   private suggestOnce(space: SearchSpace, history: readonly TrialView[], trialNumber: number): Params | null {
     if (!Number.isInteger(trialNumber) || trialNumber < 0) throw new ConfigError(expected('a trial number >= 0', trialNumber), { field: 'trialNumber' });
     // Validates everything before anything is computed; the encoding is reused below.
-    const encoded = encodeHistory(space, history);
+    const encoded = encodeHistory(space, history, this.cache);
     // As Optuna: the trial being asked for is not part of its own history.
     const seen = this.options.rejectDuplicates && isDiscrete(space) ? seenConfigurations(history, trialNumber) : undefined;
     const rng = new Rng(`tpe:${this.seed}:${trialNumber}`);
@@ -76,7 +80,8 @@ export class TpeSampler implements Sampler {
       const params = this.suggest(space, grown, number);
       if (params === null) break;
       out.push(params);
-      grown.push({ number, state: 'RUNNING', params });
+      // Frozen, as the sweep's state holds a trial's params: the cache reuses its row.
+      grown.push({ number, state: 'RUNNING', params: Object.freeze({ ...params }) });
     }
     return out;
   }
@@ -151,7 +156,7 @@ export class TpeSampler implements Sampler {
   ): Params | null {
     const { rows, finished } = this.usedRows(history, trialNumber);
     const { below, above } = splitRows(history, rows, gamma(finished));
-    const model = new Acquisition(space, encoded, below, above, this.options.multivariate);
+    const model = new Acquisition(space, encoded, below, above, this.options.multivariate, this.cache);
 
     const candidates = model.candidates(rng.derive('candidates'), this.options.nEiCandidates);
     const best = candidates[0]!;
@@ -196,8 +201,12 @@ interface Candidate {
 class Acquisition {
   private readonly groups: ReadonlyArray<{ dims: number[]; good: Mixture; bad: Mixture; label: string }>;
 
-  constructor(space: SearchSpace, encoded: readonly Float64Array[], below: Int32Array, above: Int32Array, multivariate: boolean) {
+  /** `cache`: the one that encoded `encoded`, whose sorted orders spare sorting each group's observations. */
+  constructor(space: SearchSpace, encoded: readonly Float64Array[], below: Int32Array, above: Int32Array, multivariate: boolean, cache?: HistoryCache) {
     const defs = space.params.map(([, def]) => def);
+    const n = encoded[0]?.length ?? 0;
+    // The cache's orders are by row: they serve groups whose rows increase (a history in trial order).
+    const presorted = (rows: Int32Array) => (cache !== undefined && isIncreasing(rows) ? cache.presorted(rows, n) : undefined);
     // Each group's observations, gathered from the encoded history by row.
     const gather = (rows: Int32Array): Float64Array[] =>
       encoded.map((column) => {
@@ -209,17 +218,21 @@ class Acquisition {
     const colsAbove = gather(above);
     const wBelow = defaultWeights(below.length);
     const wAbove = defaultWeights(above.length);
-    const build = (dims: number[], cols: Float64Array[], w: Float64Array): Mixture =>
+    const sortedBelow = presorted(below);
+    const sortedAbove = presorted(above);
+    const build = (dims: number[], cols: Float64Array[], w: Float64Array, sorted: Array<Presorted | undefined> | undefined): Mixture =>
       buildParzenEstimator(
         dims.map((d) => defs[d] as ParamDef),
         dims.map((d) => cols[d]!),
         w,
+        PRIOR_WEIGHT,
+        sorted && dims.map((d) => sorted[d]),
       );
     const groupDims = multivariate ? [defs.map((_, d) => d)] : defs.map((_, d) => [d]);
     this.groups = groupDims.map((dims) => ({
       dims,
-      good: build(dims, colsBelow, wBelow),
-      bad: build(dims, colsAbove, wAbove),
+      good: build(dims, colsBelow, wBelow, sortedBelow),
+      bad: build(dims, colsAbove, wAbove, sortedAbove),
       label: dims.map((d) => space.params[d]![0]).join(','),
     }));
   }
@@ -276,6 +289,11 @@ class Acquisition {
     for (let i = 0; i < l.length; i++) l[i] = l[i]! - b[i]!;
     return l;
   }
+}
+
+function isIncreasing(rows: Int32Array): boolean {
+  for (let i = 1; i < rows.length; i++) if (rows[i]! <= rows[i - 1]!) return false;
+  return true;
 }
 
 /** Only ints, stepped floats and categoricals: a space where exact repeats can happen. */

@@ -7,17 +7,8 @@ import type { TrialView } from '../../../coordinator/samplers/sampler.js';
 import { compileTpeOptions, DEFAULT_TPE_OPTIONS, TpeSampler } from '../../../coordinator/samplers/tpe/index.js';
 import { BUILTIN_SPACES } from '../../../coordinator/space/builtin-spaces.js';
 import { cardinality, contains, type SearchSpace } from '../../../coordinator/space/search-space.js';
+import { mixed } from './spaces.js';
 
-const mixed: SearchSpace = {
-  params: [
-    ['lr', { type: 'float', low: 1e-4, high: 1e-1, log: true }],
-    ['x', { type: 'float', low: -2, high: 2, log: false }],
-    ['dropout', { type: 'float', low: 0, high: 0.5, log: false, step: 0.1 }],
-    ['width', { type: 'int', low: 16, high: 512, log: true, step: 1 }],
-    ['depth', { type: 'int', low: 2, high: 6, log: false, step: 2 }],
-    ['sampling', { type: 'categorical', choices: ['none', 'weighted', 'smote'] }],
-  ],
-};
 const line: SearchSpace = { params: [['x', { type: 'float', low: 0, high: 1, log: false }]] };
 const plane: SearchSpace = {
   params: [
