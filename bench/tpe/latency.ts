@@ -94,8 +94,10 @@ function main(): void {
     const cpu = process.cpuUsage(cpu0);
     return { size, walls, cpu: (cpu.user + cpu.system) / 1000 / iters };
   };
-  const ours = SIZES.map((size) => measure(size, true));
-  const uncached = SIZES.map((size) => measure(size, false));
+  // Interleaved by size, so that a drift in the machine's speed falls on both alike.
+  const both = SIZES.map((size) => [measure(size, true), measure(size, false)] as const);
+  const ours = both.map(([frozen]) => frozen);
+  const uncached = both.map(([, plain]) => plain);
 
   const py = spawnSync(PYTHON, [new URL('./latency.py', import.meta.url).pathname], {
     input: JSON.stringify({ space: space.params, trials, sizes: SIZES, iters, warmup }),

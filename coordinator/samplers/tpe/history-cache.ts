@@ -90,26 +90,33 @@ export class HistoryCache {
   }
 
   /**
-   * Each numerical parameter's observations of `rows` (increasing, below n)
-   * in internal space and in stable sorted order: the rows' own order,
-   * picked out of the whole history's. Undefined for categorical ones.
+   * For the good and the bad group (rows increasing, below n, no row in
+   * both), each numerical parameter's observations in internal space and in
+   * stable sorted order: the group's own order, picked out of the whole
+   * history's. Undefined for categorical parameters.
    */
-  presorted(rows: Int32Array, n: number): Array<Presorted | undefined> {
-    const local = int32Array(n).fill(-1);
-    for (let k = 0; k < rows.length; k++) local[rows[k]!] = k;
-    return this.internal.map((values, d) => {
-      if (values === undefined) return undefined;
-      const mu = float64Array(rows.length);
-      for (let k = 0; k < rows.length; k++) mu[k] = values[rows[k]!]!;
-      const order = int32Array(rows.length);
+  presorted(below: Int32Array, above: Int32Array, n: number): [Array<Presorted | undefined>, Array<Presorted | undefined>] {
+    // A row's group and index there: k + 1 for the good group's k-th, -(k + 1) for the bad group's, 0 for neither.
+    const slot = int32Array(n);
+    for (let k = 0; k < below.length; k++) slot[below[k]!] = k + 1;
+    for (let k = 0; k < above.length; k++) slot[above[k]!] = -(k + 1);
+    const good: Array<Presorted | undefined> = [];
+    const bad: Array<Presorted | undefined> = [];
+    this.internal.forEach((values, d) => {
+      if (values === undefined) return void good.push(undefined), void bad.push(undefined);
       const all = this.sorted[d]!;
-      let j = 0;
+      const orderBelow = int32Array(below.length);
+      const orderAbove = int32Array(above.length);
+      let [b, a] = [0, 0];
       for (let s = 0; s < n; s++) {
-        const k = local[all[s]!]!;
-        if (k >= 0) order[j++] = k;
+        const v = slot[all[s]!]!;
+        if (v > 0) orderBelow[b++] = v - 1;
+        else if (v < 0) orderAbove[a++] = -v - 1;
       }
-      return { mu, order };
+      good.push({ mu: gather(values, below), order: orderBelow });
+      bad.push({ mu: gather(values, above), order: orderAbove });
     });
+    return [good, bad];
   }
 
   private reset(space: SearchSpace): void {
@@ -148,4 +155,10 @@ function insertRow(order: Int32Array, row: number, values: Float64Array): void {
   }
   order.copyWithin(lo + 1, lo, row);
   order[lo] = row;
+}
+
+function gather(values: Float64Array, rows: Int32Array): Float64Array {
+  const out = float64Array(rows.length);
+  for (let k = 0; k < rows.length; k++) out[k] = values[rows[k]!]!;
+  return out;
 }

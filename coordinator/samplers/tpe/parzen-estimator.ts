@@ -42,7 +42,7 @@ export function defaultWeights(n: number): Float64Array {
 /**
  * `presorted[d]`, when given for a numerical parameter, holds its observations
  * already in internal space and their stable argsort (history-cache.ts), so
- * they are not computed again here.
+ * they are not computed again here; `observations[d]` is then not read.
  */
 export function buildParzenEstimator(
   defs: readonly ParamDef[],

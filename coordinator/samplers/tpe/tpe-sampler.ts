@@ -206,20 +206,21 @@ class Acquisition {
     const defs = space.params.map(([, def]) => def);
     const n = encoded[0]?.length ?? 0;
     // The cache's orders are by row: they serve groups whose rows increase (a history in trial order).
-    const presorted = (rows: Int32Array) => (cache !== undefined && isIncreasing(rows) ? cache.presorted(rows, n) : undefined);
-    // Each group's observations, gathered from the encoded history by row.
-    const gather = (rows: Int32Array): Float64Array[] =>
-      encoded.map((column) => {
+    const [sortedBelow, sortedAbove] =
+      cache !== undefined && isIncreasing(below) && isIncreasing(above) ? cache.presorted(below, above, n) : [undefined, undefined];
+    // Each group's observations, gathered from the encoded history by row; a presorted parameter's come gathered already.
+    const gather = (rows: Int32Array, sorted: Array<Presorted | undefined> | undefined): Float64Array[] =>
+      encoded.map((column, d) => {
+        const known = sorted?.[d];
+        if (known !== undefined) return known.mu;
         const out = float64Array(rows.length);
         for (let i = 0; i < rows.length; i++) out[i] = column[rows[i]!]!;
         return out;
       });
-    const colsBelow = gather(below);
-    const colsAbove = gather(above);
+    const colsBelow = gather(below, sortedBelow);
+    const colsAbove = gather(above, sortedAbove);
     const wBelow = defaultWeights(below.length);
     const wAbove = defaultWeights(above.length);
-    const sortedBelow = presorted(below);
-    const sortedAbove = presorted(above);
     const build = (dims: number[], cols: Float64Array[], w: Float64Array, sorted: Array<Presorted | undefined> | undefined): Mixture =>
       buildParzenEstimator(
         dims.map((d) => defs[d] as ParamDef),

@@ -148,14 +148,18 @@ describe('HistoryCache', () => {
       h.push(view(i, new RandomSampler(9).suggest(mixed, [], i), true));
       encodeHistory(mixed, h, cache);
     }
+    // Two groups and rows in neither, as the split leaves them.
     const rng = new Rng('history-cache-test');
-    const rows = Int32Array.from(h.keys()).filter(() => rng.float() < 0.6);
-    const sorted = cache.presorted(rows, h.length);
-    mixed.params.forEach(([name, def], d) => {
-      if (def.type === 'categorical') return assert.equal(sorted[d], undefined);
-      const internal = Float64Array.from(rows, (r) => (def.log ? Math.log(h[r]!.params[name] as number) : (h[r]!.params[name] as number)));
-      assert.deepEqual(Array.from(sorted[d]!.mu), Array.from(internal), name);
-      assert.deepEqual(Array.from(sorted[d]!.order), Array.from(argsortStable(internal)), name);
-    });
+    const group = Array.from(h, () => Math.floor(rng.float() * 3));
+    const groups = [0, 1].map((g) => Int32Array.from(h.keys()).filter((r) => group[r] === g));
+    const sorted = cache.presorted(groups[0]!, groups[1]!, h.length);
+    groups.forEach((rows, g) =>
+      mixed.params.forEach(([name, def], d) => {
+        if (def.type === 'categorical') return assert.equal(sorted[g]![d], undefined);
+        const internal = Float64Array.from(rows, (r) => (def.log ? Math.log(h[r]!.params[name] as number) : (h[r]!.params[name] as number)));
+        assert.deepEqual(Array.from(sorted[g]![d]!.mu), Array.from(internal), name);
+        assert.deepEqual(Array.from(sorted[g]![d]!.order), Array.from(argsortStable(internal)), name);
+      }),
+    );
   });
 });
