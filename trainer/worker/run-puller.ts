@@ -108,7 +108,8 @@ const TERM = encoder.encode('+TERM');
  * A message from a JetStream consumer, as its ack subject describes it:
  * $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<ns>.<pending>,
  * or the newer form with a domain and an account hash after ACK (and a
- * random token at the end).
+ * random token at the end). Parsed here because nats.js's own parser
+ * (`parseInfo` in @nats-io/jetstream's jsmsg) is not exported by the package.
  */
 export class RunDelivery {
   readonly data: Uint8Array;

@@ -41,6 +41,8 @@ export class HistoryCache {
   private external: Float64Array[] = [];
   /** Per parameter: internal-space values for numerical parameters, undefined for categorical ones. */
   private internal: Array<Float64Array | undefined> = [];
+  /** Per parameter: whether its internal space is log-scaled. */
+  private logScaled: boolean[] = [];
   private sorted: Array<Int32Array | undefined> = [];
   /** Rows [0, sortedCount) are in `sorted`, by their internal values as they are now unless `resort`. */
   private sortedCount = 0;
@@ -62,12 +64,11 @@ export class HistoryCache {
 
   /** Row i was checked and written to the columns: its internal values follow, and it is kept if its params are frozen. */
   encoded(i: number, params: Params): void {
-    const space = this.space!;
     for (let d = 0; d < this.internal.length; d++) {
       const internal = this.internal[d];
       if (internal === undefined) continue;
       const x = this.external[d]![i]!;
-      const value = (space.params[d]![1] as { log: boolean }).log ? Math.log(x) : x;
+      const value = this.logScaled[d] ? Math.log(x) : x;
       if (i < this.sortedCount && internal[i] !== value) this.resort = true;
       internal[i] = value;
     }
@@ -125,6 +126,7 @@ export class HistoryCache {
     this.from = [];
     this.external = space.params.map(() => new Float64Array(0));
     this.internal = space.params.map(([, def]) => (def.type === 'categorical' ? undefined : new Float64Array(0)));
+    this.logScaled = space.params.map(([, def]) => def.type !== 'categorical' && def.log);
     this.sorted = space.params.map(([, def]) => (def.type === 'categorical' ? undefined : new Int32Array(0)));
     this.sortedCount = 0;
     this.resort = false;
