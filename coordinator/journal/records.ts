@@ -21,6 +21,7 @@ export type JournalRecord =
   | RunFailed
   | TrialFinished
   | SweepStopped
+  | SweepResumed
   | SweepFinished;
 
 export interface SweepCreated {
@@ -95,9 +96,17 @@ export interface SweepStopped {
   reason: string;
 }
 
+/**
+ * A stopped sweep runs again (`--resume`, a restarted coordinator). Without
+ * it a sweep whose every trial was already asked would read as stopped
+ * until it finished.
+ */
+export interface SweepResumed {
+  op: 'sweep_resumed';
+  t: number;
+}
+
 export interface SweepFinished {
   op: 'sweep_finished';
   t: number;
 }
-
-export type JournalOp = JournalRecord['op'];

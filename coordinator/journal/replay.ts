@@ -51,10 +51,8 @@ export function applyRecord(state: SweepState, record: JournalRecord, where: { f
         state: 'RUNNING',
         runs: new Map(),
       });
-      if (state.status === 'stopped') {
-        state.status = 'running';
-        delete state.stopReason;
-      }
+      // Journals written before sweep_resumed existed say a stopped sweep runs again only by asking.
+      if (state.status === 'stopped') resume(state);
       return;
     }
     case 'run_started':
@@ -96,10 +94,18 @@ export function applyRecord(state: SweepState, record: JournalRecord, where: { f
       state.status = 'stopped';
       state.stopReason = record.reason;
       return;
+    case 'sweep_resumed':
+      resume(state);
+      return;
     case 'sweep_finished':
       state.status = 'complete';
       return;
   }
+}
+
+function resume(state: SweepState): void {
+  state.status = 'running';
+  delete state.stopReason;
 }
 
 /** Whether every seed of `trial` has an outcome, and what the trial's verdict is then. */

@@ -87,6 +87,7 @@ export class SweepRunner {
     signal.addEventListener('abort', onStop, { once: true });
     if (signal.aborted) onStop();
     try {
+      if (this.state.status === 'stopped') await this.record({ op: 'sweep_resumed', t: this.now() });
       await this.recoverOpenTrials();
       await new Promise<void>((resolve) => {
         this.settle = resolve;

@@ -178,6 +178,39 @@ test('stopped mid-sweep, then resumed from the journal: no finished run is dispa
   await reopened.close();
 });
 
+test('a sweep stopped after its last ask reads as running as soon as it resumes, live and replayed', async () => {
+  const { journal, path } = await newSweep(config(1, [1, 2]));
+  const first = new ScriptedDispatcher(4);
+  first.hold = true;
+  const stop = new AbortController();
+  const { runner: r1 } = runner(journal, await journal.read(), first);
+  const running = r1.run(stop.signal);
+  while (first.held.length < 4) await new Promise((resolve) => setImmediate(resolve));
+  stop.abort('coordinator shutdown');
+  assert.equal(await running, 'stopped');
+  await journal.close();
+
+  const reopened = await FileJournal.open(path, { create: false });
+  const second = new ScriptedDispatcher(4);
+  second.hold = true;
+  const { state, runner: r2 } = runner(reopened, await reopened.read(), second);
+  assert.equal(state.status, 'stopped');
+  assert.equal(state.stopReason, 'coordinator shutdown');
+  const resumed = r2.run(new AbortController().signal);
+  while (second.held.length < 4) await new Promise((resolve) => setImmediate(resolve));
+  // Every trial was asked before the stop: no trial_asked record can mark the sweep running again.
+  assert.equal(state.status, 'running');
+  assert.equal(state.stopReason, undefined);
+  const midway = await reopened.read();
+  assert.equal(midway.filter((r) => r.op === 'trial_asked').length, 2);
+  assert.equal(midway.filter((r) => r.op === 'sweep_resumed').length, 1);
+  assert.equal(replay(midway).status, 'running');
+  for (const go of second.held.splice(0)) go();
+  assert.equal(await resumed, 'complete');
+  assert.equal(state.status, 'complete');
+  await reopened.close();
+});
+
 test('a journal that ends between a trial\'s last run and its verdict is finished on resume without retraining', async () => {
   const cfg = config(1, [1]);
   const { journal } = await newSweep(cfg);
