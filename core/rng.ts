@@ -10,6 +10,12 @@ import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
  * Streams are derived by name (`rng.derive('init')`) rather than shared, so
  * adding a random draw in one place does not shift the draws of another.
  */
+/**
+ * Seeds travel as protobuf uint32 (RunSpec.seed): a larger one would arrive
+ * truncated, and two seeds of a sweep would train the same model.
+ */
+export const MAX_SEED = 2 ** 32 - 1;
+
 export class Rng {
   private readonly gen: RandomGenerator;
   private spareNormal: number | undefined;
@@ -18,7 +24,7 @@ export class Rng {
     this.gen = xoroshiro128plus(typeof seed === 'number' ? seed | 0 : hash32(seed));
   }
 
-  /** An independent stream named `label`, determined by this stream's seed. */
+  /** An independent stream named `label`, determined by this stream's current state: derive before drawing. */
   derive(label: string | number): Rng {
     const child = this.gen.clone();
     // Mixing the parent's next state with the label keeps derived streams apart.

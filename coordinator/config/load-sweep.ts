@@ -4,6 +4,7 @@ import { isMap, isScalar, isSeq, parseDocument, type Node, type YAMLMap } from '
 import { ConfigError, describe, expected } from '../../core/errors.js';
 import { checkSetting, modelSpec, type ModelSpec } from '../../core/model-specs.js';
 import type { ParamValue } from '../../core/params.js';
+import { MAX_SEED } from '../../core/rng.js';
 import { PAPER_SEEDS } from '../../core/runs.js';
 import { compilePruner } from '../pruners/index.js';
 import { createSampler, SAMPLER_NAMES } from '../samplers/index.js';
@@ -116,7 +117,7 @@ function parseStudy(node: Node, root: YAMLMap, ctx: YamlContext, field: string, 
     throw ctx.error(expected(`a sampler (${SAMPLER_NAMES.join(', ')})`, sampler), samplerAt.node, samplerAt.field);
   }
   const seedAt = pick('seed');
-  const samplerSeed = seedAt.node === undefined ? 0 : intValue(seedAt.node, ctx, seedAt.field, 0);
+  const samplerSeed = seedAt.node === undefined ? 0 : intValue(seedAt.node, ctx, seedAt.field, 0, MAX_SEED);
   const optionsAt = pick('sampler_options');
   const samplerOptions = optionsAt.node === undefined ? undefined : (ctx.js(optionsAt.node) as Record<string, unknown>);
   let created;
@@ -243,7 +244,7 @@ function parseSeeds(node: Node, ctx: YamlContext, field: string): number[] {
   if (!isSeq(node) || node.items.length === 0) throw ctx.error(expected('a non-empty list of integer seeds', ctx.js(node)), node, field);
   const seeds: number[] = [];
   node.items.forEach((item, i) => {
-    const seed = intValue(item as Node, ctx, `${field}[${i}]`, 0);
+    const seed = intValue(item as Node, ctx, `${field}[${i}]`, 0, MAX_SEED);
     if (seeds.includes(seed)) throw ctx.error(`duplicated seed ${seed}`, item as Node, `${field}[${i}]`);
     seeds.push(seed);
   });
@@ -275,10 +276,10 @@ function optionalInt(map: YAMLMap, key: string, ctx: YamlContext, field: string,
   return node === undefined ? undefined : intValue(node, ctx, field, min);
 }
 
-function intValue(node: Node, ctx: YamlContext, field: string, min: number): number {
+function intValue(node: Node, ctx: YamlContext, field: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const value = isScalar(node) ? node.value : ctx.js(node);
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw ctx.error(expected(`an integer >= ${min}`, value), node, field);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw ctx.error(expected(max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`, value), node, field);
   }
   return value;
 }

@@ -56,7 +56,10 @@ test('bad sweep files: each error names the file, the line and the field', () =>
     ['sampler: random\nsampler_options: {multivariate: true}\nstudies:\n  - dataset: a\n', /field 'sampler_options': the random sampler takes no options/],
     ['trials: 0\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'trials': expected an integer >= 1, but got 0/],
     ['seeds: [1, 1]\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'seeds\[1\]': duplicated seed 1/],
-    ['seeds: [1, x]\nstudies:\n  - dataset: a\n', /field 'seeds\[1\]': expected an integer >= 0, but got "x"/],
+    ['seeds: [1, x]\nstudies:\n  - dataset: a\n', /field 'seeds\[1\]': expected an integer from 0 to 4294967295, but got "x"/],
+    // Seeds are uint32 on the wire: 4294967338 would arrive as 42.
+    ['seeds: [42, 4294967338]\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'seeds\[1\]': expected an integer from 0 to 4294967295, but got 4294967338/],
+    ['seed: 4294967296\nstudies:\n  - dataset: a\n', /s\.yaml:1, field 'seed': expected an integer from 0 to 4294967295, but got 4294967296/],
     ['studies:\n  - name: x\n', /s\.yaml:2, field 'studies\[0\]\.dataset': expected a dataset directory/],
     ['studies:\n  - dataset: a\n  - dataset: b/a\n', /s\.yaml:3, field 'studies\[1\]\.name': duplicated study name 'a'/],
     ['studies:\n  - dataset: a\n    epochs: 3\n', /s\.yaml:3, field 'studies\[0\]\.epochs': unknown key 'epochs'/],

@@ -1,7 +1,7 @@
 import { DataError, describe, expected } from '../../core/errors.js';
 import { countFields, delimiterFor, fieldEnd, fieldText, NumberScanner, parseNumberText, splitLine } from './fields.js';
 import { countLines, forEachLine } from './line-reader.js';
-import type { ValueScale } from './types.js';
+import { FLOAT32_MAX, type ValueScale } from './types.js';
 
 /**
  * Reads one expression matrix: rows = samples, first column = sample id,
@@ -146,6 +146,8 @@ export async function readExpression(path: string, opts: ReadExpressionOptions):
         value = slow.value;
         if (Number.isNaN(value)) fail(expected('a finite number', slow.text), line, genes[g]);
       }
+      // Values are kept as float32: a finite double beyond its range (1e39) would become Infinity there.
+      if (!Number.isFinite(Math.fround(value))) fail(expected(`a number within float32 range (magnitude at most ${FLOAT32_MAX.toPrecision(3)})`, value), line, genes[g]);
       if (counts && value < 0) fail(expected('a non-negative count (scale: counts)', value), line, genes[g]);
       values[base + g] = value;
       pos = scanner.end + 1;

@@ -1,5 +1,6 @@
 import { describe } from '../../core/errors.js';
 import type { H5File, NumberArray } from './h5-file.js';
+import { FLOAT32_MAX } from './types.js';
 
 /**
  * AnnData's `X` into one dense row-major Float32Array (rows = obs, columns =
@@ -62,9 +63,11 @@ function readDense(file: H5File, rows: number, cols: number, check: ValueCheck):
     const base = start * cols;
     for (let i = 0; i < chunk.length; i++) {
       const value = chunk[i] as number;
-      // One comparison catches NaN and both infinities (v - v is NaN for them), and the rare negative count.
-      if (value - value !== 0 || (check.counts && value < 0)) check.fail('X', base + i, value, cols);
-      values[base + i] = value;
+      // As float32 (how it is kept), so a float64 X beyond its range is caught too. One comparison
+      // catches NaN and both infinities (v - v is NaN for them), and the rare negative count.
+      const kept = Math.fround(value);
+      if (kept - kept !== 0 || (check.counts && value < 0)) check.fail('X', base + i, value, cols);
+      values[base + i] = kept;
     }
   }
   return values;
@@ -109,8 +112,10 @@ function readSparse(file: H5File, layout: 'csr' | 'csc', rows: number, cols: num
       }
       const at = layout === 'csr' ? m * cols + k : k * cols + m;
       const value = data[i] as number;
-      if (value - value !== 0 || (check.counts && value < 0)) check.fail('X/data', at, value, cols);
-      values[at] = (values[at] as number) + value;
+      // Duplicate entries are summed, so the sum is what must fit in float32.
+      const kept = Math.fround((values[at] as number) + value);
+      if (kept - kept !== 0 || (check.counts && value < 0)) check.fail('X/data', at, value, cols);
+      values[at] = kept;
     }
   }
   return values;
@@ -141,6 +146,7 @@ class ValueCheck {
     const where = `sample ${describe(this.names.ids[row])}, gene ${describe(this.names.genes[flatIndex - row * cols])}`;
     if (value - value !== 0) throw this.file.error(path, `expected finite values, but got ${value} for ${where}`);
     // Seven significant digits: a float32 read as a double would otherwise print as -0.12800000607967377.
-    throw this.file.error(path, `expected non-negative counts (scale: counts), but got ${Number(value.toPrecision(7))} for ${where}`);
+    if (this.counts && value < 0) throw this.file.error(path, `expected non-negative counts (scale: counts), but got ${Number(value.toPrecision(7))} for ${where}`);
+    throw this.file.error(path, `expected values within float32 range (magnitude at most ${FLOAT32_MAX.toPrecision(3)}${path === 'X/data' ? ', duplicate entries summed' : ''}), but got ${value} for ${where}`);
   }
 }

@@ -5,6 +5,9 @@
  * See docs/datasets.md for the on-disk layouts the readers accept.
  */
 
+/** The largest finite float32: expression values are kept as float32, so larger ones are rejected on reading. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
 /** How a domain's values were produced, which decides its preprocessing. */
 export type ValueScale =
   /** Raw non-negative counts (scRNA-seq UMI/reads): library-size normalised, then log1p. */

@@ -153,6 +153,16 @@ test('non-numeric and non-finite values name the file, line and gene', async () 
       detail: `expected a finite number, but got ${JSON.stringify(bad)}`,
     });
   }
+  // Finite as a double but not as the float32 the values are kept in.
+  for (const big of ['1e39', '-3.5e38']) {
+    const dir = await pair({ 'source.tsv': sourceWith(3, `l2\t1\t0.5\t0.4\t${big}\t0.6`) });
+    await rejectsWithDataError(loadDataset(dir), {
+      file: 'source.tsv',
+      line: 3,
+      field: 'B',
+      detail: `expected a number within float32 range (magnitude at most 3.40e+38), but got ${Number(big)}`,
+    });
+  }
   // The last column, where no delimiter follows.
   const dir = await pair({ 'target.tsv': TARGET.replace('c2\t0\t4\t5\t6', 'c2\t0\t4\t5\tNaN') });
   await rejectsWithDataError(loadDataset(dir), { file: 'target.tsv', line: 3, field: 'D', detail: 'expected a finite number, but got "NaN"' });

@@ -217,6 +217,20 @@ test('non-finite values in X, dense or sparse, name the sample and gene', async 
   });
 });
 
+test('float64 values beyond float32 range, or duplicates that sum beyond it, name the sample and gene', async () => {
+  await rejectsWithDataError(readH5ad(await h5ad({ X: { dense: Float64Array.from([1, 0, 2, 0, 1e39, 4, 5, 6, 0]), shape: [3, 3] } }), COUNTS), {
+    file: 'cells.h5ad',
+    field: 'X',
+    detail: 'expected values within float32 range (magnitude at most 3.40e+38), but got 1e+39 for sample "c2", gene "B"',
+  });
+  const duplicates: H5adSpec['X'] = { csr: { data: Float64Array.from([3e38, 3e38]), indices: Int32Array.from([1, 1]), indptr: Int32Array.from([0, 2, 2, 2]) }, shape: [3, 3] };
+  await rejectsWithDataError(readH5ad(await h5ad({ X: duplicates }), { ...COUNTS, scale: 'normalized' }), {
+    file: 'cells.h5ad',
+    field: 'X/data',
+    detail: 'expected values within float32 range (magnitude at most 3.40e+38, duplicate entries summed), but got 3e+38 for sample "c1", gene "B"',
+  });
+});
+
 test('negative values are errors with scale: counts only', async () => {
   const negative = { X: csr([1, -2.5, 3], [0, 2, 1], [0, 2, 2, 3]) };
   await rejectsWithDataError(readH5ad(await h5ad(negative), COUNTS), {
