@@ -58,8 +58,10 @@ export class TrainerProcess {
     this.log ??= createWriteStream(this.opts.logFile, { flags: 'a' });
     const [cmd, ...args] = this.opts.command;
     if (cmd === undefined) return Promise.reject(new DispatchError('empty trainer command'));
+    // A trainer with NATS_URL in its environment joins a cluster's run queue instead of serving this pool.
+    const { NATS_URL: _cluster, ...env } = this.opts.env ?? process.env;
     const child = spawn(cmd, [...args, '--port', '0', '--id', this.opts.id], {
-      env: this.opts.env ?? process.env,
+      env,
       // stdin stays open and unused: the trainer (--exit-with-parent) exits when it closes.
       stdio: ['pipe', 'pipe', 'pipe'],
       // Its own process group: a Ctrl-C in the terminal reaches the coordinator only,
@@ -91,13 +93,14 @@ export class TrainerProcess {
       }, timeoutMs);
       createInterface({ input: child.stdout! }).once('line', (line) => {
         clearTimeout(timeout);
-        try {
-          const msg = JSON.parse(line) as ListeningLine;
-          incarnation.backend = msg.backend;
-          resolve(msg.address);
-        } catch {
-          reject(new DispatchError(`trainer ${this.opts.id} printed ${JSON.stringify(line)} instead of its address`));
+        const msg = parseListening(line);
+        if (msg === undefined) {
+          child.kill('SIGKILL');
+          reject(new DispatchError(`trainer ${this.opts.id} printed ${JSON.stringify(line)} instead of {"event":"listening","address":...} (log: ${this.opts.logFile})`));
+          return;
         }
+        incarnation.backend = msg.backend;
+        resolve(msg.address);
       });
       void incarnation.exited.then((how) => {
         clearTimeout(timeout);
@@ -118,4 +121,17 @@ export class TrainerProcess {
     await new Promise<void>((resolve) => (this.log === undefined ? resolve() : this.log.end(resolve)));
     this.log = undefined;
   }
+}
+
+function parseListening(line: string): ListeningLine | undefined {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof msg !== 'object' || msg === null) return undefined;
+  const { event, address, backend } = msg as Record<string, unknown>;
+  if (event !== 'listening' || typeof address !== 'string' || typeof backend !== 'string') return undefined;
+  return { event, address, backend };
 }

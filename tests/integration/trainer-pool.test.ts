@@ -82,6 +82,27 @@ test('a trainer command that cannot start is an error, not a hang', { timeout: 3
   );
 });
 
+test('a trainer that prints something other than its listening line is an error naming the line', { timeout: 30_000 }, async () => {
+  const dir = tempDir('pool-line');
+  await assert.rejects(
+    LocalTrainerPool.start({ trainers: 1, command: [process.execPath, '-e', 'console.log(JSON.stringify({ event: "ready" })); setInterval(() => {}, 1000)', '--'], logDir: dir }),
+    /trainer t1 printed "\{\\"event\\":\\"ready\\"\}" instead of \{"event":"listening","address":\.\.\.\}/,
+  );
+});
+
+test('NATS_URL in the environment does not turn a local pool\'s trainers into cluster workers', { timeout: 90_000 }, async () => {
+  const dir = tempDir('pool-env');
+  // Nothing listens on port 1: a trainer that read NATS_URL would wait for NATS and never print its address.
+  const pool = await LocalTrainerPool.start({
+    trainers: 1,
+    command: [process.execPath, BIN, 'trainer', '--exit-with-parent', '--backend', 'wasm'],
+    logDir: dir,
+    env: { ...process.env, NATS_URL: 'nats://127.0.0.1:1' },
+  });
+  await pool.close();
+  assert.match(readFileSync(join(dir, 't1.log'), 'utf8'), /serving on 127\.0\.0\.1:\d+/);
+});
+
 async function waitUntil(cond: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
