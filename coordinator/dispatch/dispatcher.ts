@@ -29,5 +29,11 @@ export interface Dispatcher {
   /** How many runs can train at once. */
   readonly capacity: number;
   run(spec: RunSpec, hooks: DispatchHooks): Promise<DispatchOutcome>;
+  /**
+   * From now on a cancelled run is only forgotten, not withdrawn from the
+   * trainers: whoever resumes the sweep picks it up. Only a dispatcher whose
+   * runs outlive the coordinator (NATS) has it.
+   */
+  detach?(): void;
   close(): Promise<void>;
 }

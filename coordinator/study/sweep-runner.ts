@@ -363,6 +363,9 @@ export class SweepRunner {
 
   private fail(err: Error): void {
     if (this.fatal === undefined) this.fatal = err;
+    // Without a journal nothing can be recorded, and its runs may belong to another
+    // coordinator that took the sweep over: leave them training, do not withdraw them.
+    if (err instanceof JournalError) this.opts.dispatcher.detach?.();
     this.cancel.abort();
     this.wakeIfIdle();
   }

@@ -4,9 +4,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunSpec } from '../../proto/gen/cellsweep/v1/run.js';
-import { DispatchError, InterruptedError } from '../../core/errors.js';
+import { DispatchError, InterruptedError, JournalError } from '../../core/errors.js';
 import { fromWireParams } from '../../core/params.js';
 import type { DispatchHooks, DispatchOutcome, Dispatcher } from '../../coordinator/dispatch/dispatcher.js';
+import type { JournalBackend } from '../../coordinator/journal/backend.js';
 import { FileJournal } from '../../coordinator/journal/file-journal.js';
 import { replay } from '../../coordinator/journal/replay.js';
 import type { JournalRecord } from '../../coordinator/journal/records.js';
@@ -32,7 +33,14 @@ class ScriptedDispatcher implements Dispatcher {
   readonly progressed: string[] = [];
   inFlight = 0;
   peak = 0;
+  detached = false;
+  /** Runs cancelled while attached: a NATS dispatcher would withdraw them from the trainers. */
+  readonly withdrawn: string[] = [];
   constructor(readonly capacity: number) {}
+
+  detach(): void {
+    this.detached = true;
+  }
 
   async run(spec: RunSpec, hooks: DispatchHooks): Promise<DispatchOutcome> {
     this.calls.push(spec.runId);
@@ -51,7 +59,10 @@ class ScriptedDispatcher implements Dispatcher {
     if (this.crash !== undefined) throw this.crash;
     if (this.interruptOnce.delete(spec.runId)) throw new InterruptedError('interrupted from elsewhere');
     await new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => reject(new InterruptedError());
+      const onAbort = (): void => {
+        if (!this.detached) this.withdrawn.push(spec.runId);
+        reject(new InterruptedError());
+      };
       const go = (): void => {
         hooks.signal.removeEventListener('abort', onAbort);
         resolve();
@@ -234,6 +245,29 @@ test('a dispatcher that cannot deliver stops the sweep with its reason in the jo
   await assert.rejects(r.run(new AbortController().signal), /no trainer process is alive/);
   const last = (await journal.read()).at(-1)!;
   assert.deepEqual([last.op, last.op === 'sweep_stopped' ? last.reason : ''], ['sweep_stopped', 'no trainer process is alive']);
+  await journal.close();
+});
+
+test('a journal that another coordinator took over stops the sweep without withdrawing its runs from the trainers', async () => {
+  const { journal } = await newSweep(config(2, [1, 2]));
+  const taken: JournalBackend = {
+    read: (from) => journal.read(from),
+    append: async (records) => {
+      if (records.some((r) => r.op === 'run_finished')) throw new JournalError('another coordinator is writing the journal of sweep id');
+      await journal.append(records);
+    },
+    close: () => journal.close(),
+  };
+  const dispatcher = new ScriptedDispatcher(3);
+  dispatcher.hold = true;
+  const state = replay(await journal.read());
+  const r = new SweepRunner({ state, journal: taken, dispatcher, samplerFor: (s) => createSampler(s.sampler, s.samplerSeed) });
+  const running = r.run(new AbortController().signal);
+  while (dispatcher.held.length < 3) await new Promise((resolve) => setImmediate(resolve));
+  dispatcher.held.shift()!();
+  await assert.rejects(running, /another coordinator is writing/);
+  assert.ok(dispatcher.detached);
+  assert.deepEqual(dispatcher.withdrawn, [], 'the runs in flight are left to the coordinator that holds the journal');
   await journal.close();
 });
 
