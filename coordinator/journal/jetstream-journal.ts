@@ -67,21 +67,24 @@ export class JetStreamJournal<R extends { op: string } = JournalRecord> implemen
     if (last !== null) {
       const consumer = await js.consumers.get(JOURNAL_STREAM, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
       const messages = await consumer.consume();
-      for await (const msg of messages) {
+      let unreadable: JournalError | undefined;
+      // Leave the loop before closing: close() inside it waits for the loop to end, which never comes.
+      reading: for await (const msg of messages) {
         for (const [i, line] of msg.string().split('\n').entries()) {
           if (line === '') continue;
           try {
             records.push(JSON.parse(line) as R);
           } catch (err) {
-            await messages.close();
-            throw new JournalError(`line ${i + 1} of the message at stream sequence ${msg.seq} is not JSON: ${(err as Error).message}`, {
+            unreadable = new JournalError(`line ${i + 1} of the message at stream sequence ${msg.seq} is not JSON: ${(err as Error).message}`, {
               file: `${JOURNAL_STREAM}:${subject}`,
             });
+            break reading;
           }
         }
         if (msg.seq >= last.seq) break;
       }
       await messages.close();
+      if (unreadable !== undefined) throw unreadable;
     }
     return new JetStreamJournal<R>(new StreamPublisher(nc), jsm, sweepId, records, last?.seq ?? 0, opts.patienceMs ?? 60_000);
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { RunProgress } from '../../proto/gen/cellsweep/v1/run.js';
-import { ConfigError } from '../../core/errors.js';
+import { ConfigError, JournalError } from '../../core/errors.js';
 import type { SweepConfig } from '../config/sweep-config.js';
 import { NatsDispatcher, type NatsDispatchEvent } from '../dispatch/nats-dispatcher.js';
 import { ensureTopology } from '../dispatch/nats-topology.js';
@@ -74,8 +74,18 @@ export class ClusterCoordinator {
     await ensureTopology(await jetstreamManager(opts.nc), { ackWaitMs: opts.ackWaitMs ?? 60_000 });
     const coordinator = new ClusterCoordinator(opts);
     for (const id of await JetStreamJournal.sweeps(opts.nc)) {
-      const journal = await JetStreamJournal.open(opts.nc, id, { create: false });
-      const state = replay(await journal.read(), `journal of sweep ${id}`);
+      let journal: JetStreamJournal;
+      let state: SweepState;
+      try {
+        journal = await JetStreamJournal.open(opts.nc, id, { create: false });
+        state = replay(await journal.read(), `journal of sweep ${id}`);
+      } catch (err) {
+        // One unreadable journal must not keep every other sweep from being served (a crash loop
+        // under Kubernetes). The journal is left as it is, for an operator to look at.
+        if (!(err instanceof JournalError)) throw err;
+        opts.log?.(`sweep ${id}: not loaded, its journal cannot be replayed: ${err.message}`);
+        continue;
+      }
       const resume = state.status === 'running' || (state.status === 'stopped' && state.stopReason !== STOPPED_BY_REQUEST);
       coordinator.opts.log?.(`sweep ${state.config.name} (${id}): ${resume ? 'resuming' : state.status}`);
       coordinator.launch(id, state, journal, resume);

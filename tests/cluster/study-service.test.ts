@@ -4,11 +4,12 @@ import { connect as tcpConnect } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { credentials, makeClientConstructor, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { StudySpec, SweepSpec, SweepState, TrialState, type SweepEvent } from '../../proto/gen/cellsweep/v1/study.js';
 import { RUNS_STREAM } from '../../core/nats/topology.js';
 import { call, studyClient } from '../../cli/study-client.js';
+import { waitForAsync } from '../e2e/helpers.js';
 import { NatsServer } from './nats-server.js';
 import { TEST_TOKEN, TrainerPool, connectTo, sleepSweepYaml, startCoordinator, testClient, type CoordinatorProc } from './cluster-helpers.js';
 
@@ -139,19 +140,28 @@ test('StopSweep drops the queued runs and the sweep is not resumed by the next c
   const api = testClient(coordinator.address);
   const { yaml } = await sleepSweepYaml({ trials: 20, seeds: [1, 2, 3], seconds: 2, parallel: 6, name: 'to-stop' });
   const { sweepId } = await api.create(yaml);
-  await new Promise((r) => setTimeout(r, 1500));
+  const jsm = await jetstreamManager(nc);
+  const queued = async (): Promise<number> => {
+    const info = await jsm.streams.info(RUNS_STREAM, { subjects_filter: `cellsweep.runs.${sweepId}.>` });
+    return Object.keys(info.state.subjects ?? {}).length;
+  };
+  // Six runs at once on two trainers: some wait in the queue (so an empty queue below means dropped).
+  await waitForAsync('runs of the sweep waiting in the queue', async () => ((await queued()) > 0 ? true : undefined), 10_000);
   const stopped = await call(api.client.stopSweep, api.client, { sweepId }, api.metadata);
   assert.equal(stopped.state, SweepState.SWEEP_STATE_STOPPED);
-  const jsm = await jetstreamManager(nc);
-  const left = await jsm.streams.info(RUNS_STREAM, { subjects_filter: `cellsweep.runs.${sweepId}.>` });
-  assert.equal(Object.keys(left.state.subjects ?? {}).length, 0, 'no run of the stopped sweep is left in the queue');
+  assert.equal(await queued(), 0, 'no run of the stopped sweep is left in the queue');
 
+  // A journal that cannot be replayed is reported and skipped; the other sweeps are still served.
+  await jetstream(nc).publish(`cellsweep.journal.${BROKEN_SWEEP}`, new TextEncoder().encode('not a journal record\n'));
   coordinator.child.kill('SIGTERM');
   assert.equal((await coordinator.exited).code, 0);
   coordinator = await startCoordinator(server.url);
   assert.match(coordinator.log(), new RegExp(`sweep to-stop \\(${sweepId}\\): stopped`));
+  assert.match(coordinator.log(), new RegExp(`sweep ${BROKEN_SWEEP}: not loaded, its journal cannot be replayed: .*not JSON`));
   assert.equal((await testClient(coordinator.address).get(sweepId)).state, SweepState.SWEEP_STATE_STOPPED);
 });
+
+const BROKEN_SWEEP = 'broken-journal';
 
 test('bad requests get clear status codes and change nothing; random bytes on the port crash nothing', { timeout: 60_000 }, async () => {
   const { yaml } = await sleepSweepYaml({ trials: 1, seeds: [1], seconds: 0 });
