@@ -11,9 +11,14 @@ PYTHON_REF := /usr/bin/python3
 help:
 	@echo "make demo         install dependencies and run the embedded demo sweep"
 	@echo "make test         install dependencies and run every check and test"
+	@echo "make test-unit    the in-process tests only (no nats-server, Prometheus, helm or process fleets)"
+	@echo "make typecheck    tsc --noEmit"
+	@echo "make install      npm ci (skipped when package-lock.json has not changed)"
+	@echo "make system-deps  nats-server (apt) and Prometheus (Debian package, unpacked into .tools/) for the tests"
 	@echo "make cluster-up   nats-server + coordinator + TRAINERS=2 trainers as local processes (docs/cluster.md)"
 	@echo "make cluster-down stop them (the JetStream store in .cluster/ is kept)"
 	@echo "make proto        regenerate proto/gen from proto/ (ts-proto via buf)"
+	@echo "make check-proto  fail if proto/gen differs from what make proto generates (after make lint-proto: buf lint)"
 	@echo "make fixtures     recompute the reference fixtures (Debian python3-sklearn, -torch, -pot, -scipy, -h5py, -anndata)"
 	@echo "make bench-trainer      SCTL step time, TensorFlow.js wasm against PyTorch (bench/results/trainer-speed.md)"
 	@echo "make bench-tpe          TPE against Optuna on test problems (bench/results/tpe-head-to-head.md)"
@@ -21,6 +26,7 @@ help:
 	@echo "make bench-tpe-tabular  TPE against Optuna and random on the SCTL grid table (TABLE=trials.csv of bench/tpe/tabular-sctl.yaml)"
 	@echo "make bench-cluster      cluster dispatch: runs/s, latency, coordinator CPU and memory against raw JetStream (bench/results/cluster-*.md)"
 	@echo "make bench-transfer     SCTL against bulk-only and its ablations on synthetic data (bench/results/transfer.md)"
+	@echo "make clean        remove node_modules, runs/ and .tmp/"
 
 # npm ci is skipped when the lock file has not changed since the last install.
 node_modules/.installed: package.json package-lock.json
@@ -59,8 +65,10 @@ ORDERED_TEST_FILES = $(CLUSTER_TEST_FILES) $(filter-out $(CLUSTER_TEST_FILES),$(
 test: install system-deps check-proto typecheck
 	$(NODE_TEST) $(ORDERED_TEST_FILES)
 
+# In-process tests only: no nats-server, Prometheus, helm or process fleets.
+PROCESS_TEST_DIRS = tests/cluster/% tests/fault/% tests/load/% tests/e2e/% tests/integration/% tests/deploy/%
 test-unit: install
-	$(NODE_TEST) $(filter-out tests/e2e/%,$(TEST_FILES))
+	$(NODE_TEST) $(filter-out $(PROCESS_TEST_DIRS),$(TEST_FILES))
 
 cluster-up: install system-deps
 	TRAINERS=$(or $(TRAINERS),2) deploy/local/cluster.sh up
