@@ -60,7 +60,8 @@ export class JetStreamJournal<R extends { op: string } = JournalRecord> implemen
     const js = jetstream(nc);
     const jsm = await jetstreamManager(nc);
     const subject = subjects.journal(sweepId);
-    const last = await jsm.streams.getMessage(JOURNAL_STREAM, { last_by_subj: subject }).catch(() => null);
+    // null when the subject has no message; any other failure (NATS unreachable) is not taken for "no journal".
+    const last = await jsm.streams.getMessage(JOURNAL_STREAM, { last_by_subj: subject });
     if (last === null && !opts.create) throw new JournalError(`no journal for sweep ${sweepId} in stream ${JOURNAL_STREAM}`, { field: 'sweep' });
     if (last !== null && opts.create) throw new JournalError(`sweep ${sweepId} already has a journal`, { field: 'sweep' });
     const records: R[] = [];

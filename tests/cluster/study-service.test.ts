@@ -199,18 +199,19 @@ test('bad requests get clear status codes and change nothing; random bytes on th
   assert.equal((await code(api.trials(anySweep, 2, 'not-a-token')))[0], status.INVALID_ARGUMENT);
   assert.equal((await code(api.create('x'.repeat(5 * 1024 * 1024))))[0], status.RESOURCE_EXHAUSTED);
 
-  // A malformed protobuf message (random bytes as the request body of CreateSweep).
+  // A malformed protobuf message as the request body of CreateSweep: field 1 (config_yaml) says
+  // 255 bytes follow, and none do. grpc-js answers INTERNAL before the handler sees it.
   const garbage = await new Promise<ServiceError | null>((resolve) =>
     api.client.makeUnaryRequest(
       '/cellsweep.v1.StudyService/CreateSweep',
-      () => randomBytes(256),
+      () => Buffer.from([0x0a, 0xff, 0x01]),
       (b: Buffer) => b,
       {},
       withToken(),
       (err) => resolve(err),
     ),
   );
-  assert.ok(garbage !== null && [status.INTERNAL, status.INVALID_ARGUMENT, status.UNAUTHENTICATED].includes(garbage.code), `rejected: ${garbage?.code} ${garbage?.details}`);
+  assert.deepEqual([garbage?.code, garbage?.details], [status.INTERNAL, 'Error deserializing request']);
 
   // Random bytes straight onto the TCP port.
   await new Promise<void>((resolve) => {

@@ -11,7 +11,8 @@ import type { JournalBackend } from '../../coordinator/journal/backend.js';
 import { FileJournal } from '../../coordinator/journal/file-journal.js';
 import { replay } from '../../coordinator/journal/replay.js';
 import type { JournalRecord } from '../../coordinator/journal/records.js';
-import type { SweepConfig } from '../../coordinator/config/sweep-config.js';
+import type { StudyConfig, SweepConfig } from '../../coordinator/config/sweep-config.js';
+import type { TrialView } from '../../coordinator/samplers/sampler.js';
 import { createSampler } from '../../coordinator/samplers/index.js';
 import { SweepRunner } from '../../coordinator/study/sweep-runner.js';
 
@@ -370,25 +371,30 @@ test('an epoch pruner stops a trial mid-run: its running runs are cancelled and 
   await journal.close();
 });
 
-test('a large pool asks several trials in one journal append, with the configurations single asks give', async () => {
-  const cfg = config(6, [1, 2]);
-  const paramsWith = async (capacity: number): Promise<{ params: string[]; appends: number[] }> => {
-    const { journal } = await newSweep(cfg);
-    const appends: number[] = [];
-    const counting = Object.create(journal) as FileJournal;
-    counting.append = async (records) => {
-      if (records.some((r) => r.op === 'trial_asked')) appends.push(records.length);
-      return journal.append(records);
-    };
-    const state = replay(await journal.read());
-    const r = new SweepRunner({ state, journal: counting, dispatcher: new ScriptedDispatcher(capacity), samplerFor: (s) => createSampler(s.sampler, s.samplerSeed) });
-    assert.equal(await r.run(new AbortController().signal), 'complete');
-    await journal.close();
-    return { params: [...state.studies.values()].flatMap((s) => s.trials.map((t) => `${s.config.name}#${t.number}:${t.params.depth}`)).sort(), appends };
+test('a large pool asks several trials in one journal append, each seeing the earlier ones as running', async () => {
+  // TPE that never draws at random, with duplicate rejection: a batch that did not show each
+  // suggestion the earlier ones as running would repeat depths, and would differ from single asks.
+  const cfg = config(5, [1, 2]);
+  for (const s of cfg.studies) Object.assign(s, { sampler: 'tpe', samplerOptions: { n_startup_trials: 0, reject_duplicates: true } });
+  const { journal } = await newSweep(cfg);
+  const appends: number[] = [];
+  const counting = Object.create(journal) as FileJournal;
+  counting.append = async (records) => {
+    if (records.some((r) => r.op === 'trial_asked')) appends.push(records.length);
+    return journal.append(records);
   };
-  const single = await paramsWith(2);
-  const batched = await paramsWith(24);
-  assert.ok(single.appends.every((n) => n === 1), 'two slots and two seeds: one trial per ask');
-  assert.equal(batched.appends[0], 12, '24 free slots, 2 seeds: 12 trials asked in the first append');
-  assert.deepEqual(batched.params, single.params);
+  const state = replay(await journal.read());
+  const samplerFor = (s: StudyConfig) => createSampler(s.sampler, s.samplerSeed, s.samplerOptions);
+  const r = new SweepRunner({ state, journal: counting, dispatcher: new ScriptedDispatcher(20), samplerFor });
+  assert.equal(await r.run(new AbortController().signal), 'complete');
+  await journal.close();
+  assert.deepEqual(appends, [10], '20 free slots, 2 seeds: both studies\' 5 trials asked in one append');
+  for (const study of state.studies.values()) {
+    // What single asks give with nothing finishing in between: each sees the earlier ones as running.
+    const sampler = samplerFor(study.config);
+    const history: TrialView[] = [];
+    for (let n = 0; n < 5; n++) history.push({ number: n, state: 'RUNNING', params: sampler.suggest(study.config.space, history, n)! });
+    assert.deepEqual(study.trials.map((t) => t.params), history.map((h) => h.params), `study ${study.config.name}`);
+    assert.deepEqual(study.trials.map((t) => t.params.depth).sort(), [2, 3, 4, 5, 6], 'no depth asked twice');
+  }
 });
