@@ -99,6 +99,7 @@ fixtures:
 	$(PYTHON_REF) bench/reference/sctl_reference.py tests/fixtures/sctl
 	$(PYTHON_REF) bench/reference/h5ad_fixtures.py tests/fixtures/h5ad
 	$(PYTHON_REF) bench/reference/markers_fixtures.py > tests/fixtures/interpret/markers.json
+	$(PYTHON_REF) bench/reference/layers_fixtures.py > tests/fixtures/layers_torch.json
 
 # Benchmarks: each compares against its reference tool in the same run and
 # prints the figures that BENCHMARKS.md records (with this command and the date).

@@ -35,6 +35,8 @@ export async function executeRun(spec: RunSpec, ctx: RunContext): Promise<RunOut
   try {
     const family = modelFamily(spec.model);
     const settings = resolveSettings(family.spec, fromWireParams(spec.params));
+    // Before and after loading: a load can take minutes, and a run stopped meanwhile should not train.
+    if (ctx.signal.aborted) throw new InterruptedError();
     const data = await ctx.datasets.get(spec.dataset);
     const loaded = performance.now();
     if (ctx.signal.aborted) throw new InterruptedError();

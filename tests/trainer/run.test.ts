@@ -52,9 +52,30 @@ test('the dataset is loaded once per path and reused by later runs', async () =>
   assert.deepEqual(loads, [dataset]);
 });
 
-test('a cancelled run throws InterruptedError and records nothing', async () => {
-  const { ctx, dataset } = await context();
+test('a run cancelled before it starts throws InterruptedError without loading data or training', async () => {
+  const { ctx, dataset, loads } = await context();
   const stop = new AbortController();
   stop.abort();
-  await assert.rejects(executeRun(spec(dataset, { epochs: 1 }), { ...ctx, signal: stop.signal }), { name: 'InterruptedError' });
+  const progress: unknown[] = [];
+  let loaded = false;
+  await assert.rejects(executeRun(spec(dataset, { epochs: 1 }), { ...ctx, signal: stop.signal, onProgress: (p) => progress.push(p), onLoaded: () => (loaded = true) }), {
+    name: 'InterruptedError',
+  });
+  assert.deepEqual([loads, progress, loaded], [[], [], false]);
+});
+
+test('a run cancelled mid-training throws InterruptedError at the next epoch and reports no later epoch', async () => {
+  const { ctx, dataset } = await context();
+  const stop = new AbortController();
+  const epochs: number[] = [];
+  const run = executeRun(spec(dataset, { epochs: 5 }), {
+    ...ctx,
+    signal: stop.signal,
+    onProgress: (p) => {
+      epochs.push(p.epoch);
+      if (p.epoch === 2) stop.abort();
+    },
+  });
+  await assert.rejects(run, { name: 'InterruptedError' });
+  assert.deepEqual(epochs, [1, 2]);
 });

@@ -33,7 +33,7 @@ function assertClose(got: Float64Array, want: Array<number | null>, rel: number,
   });
 }
 
-test("hvg: means, dispersions and normalised dispersions match scanpy's flavor='seurat' on the reference matrix", () => {
+test("hvg: means, dispersions and normalised dispersions match a pandas transcription of scanpy's flavor='seurat' (bench/reference/h5ad_fixtures.py)", () => {
   assert.deepEqual(input.genes, reference.genes);
   // Summation order differs from numpy's pairwise sums: agreement to ~1e-7.
   assertClose(computed.means, reference.means, 1e-6, 'means');
