@@ -2,6 +2,7 @@ import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type
 import { headers as natsHeaders, nuid, type NatsConnection, type Subscription } from '@nats-io/nats-core';
 import { RunEvent, RunSpec, RunStop } from '../../proto/gen/cellsweep/v1/run.js';
 import { DispatchError, InterruptedError } from '../../core/errors.js';
+import { retryUntilDone } from '../../core/nats/retry.js';
 import { StreamPublisher } from '../../core/nats/stream-publisher.js';
 import { EVENTS_STREAM, RUNS_STREAM, checkSweepToken, headers, runIdOfSubject, subjects } from '../../core/nats/topology.js';
 import type { DispatchHooks, DispatchOutcome, Dispatcher } from './dispatcher.js';
@@ -185,20 +186,19 @@ export class NatsDispatcher implements Dispatcher {
     const msgID = `${sweep}:${spec.runId}:${nuid.next()}`;
     const payload = RunSpec.encode(spec).finish();
     const deadline = Date.now() + (this.opts.publishPatienceMs ?? 5 * 60 * 1000);
-    for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
-      if (this.inFlight.get(spec.runId) !== run) return;
-      try {
+    await retryUntilDone(
+      async () => {
+        if (this.inFlight.get(spec.runId) !== run) return;
         const ack = await this.publisher.publish(subjects.runs(sweep, spec.runId), payload, { msgID, headers: h });
         run.seq = ack.seq;
         // Cancelled while the publish was on its way: withdraw what just landed.
         if (this.inFlight.get(spec.runId) !== run) void this.withdraw(spec.runId, ack.seq);
-        return;
-      } catch (err) {
-        if (Date.now() > deadline) throw new DispatchError(`cannot queue run ${spec.runId} on NATS: ${(err as Error).message}`);
-        this.opts.onEvent?.({ type: 'publish_retry', runId: spec.runId, error: (err as Error).message });
-        await new Promise((r) => setTimeout(r, wait));
-      }
-    }
+      },
+      (err) => {
+        if (Date.now() > deadline) throw new DispatchError(`cannot queue run ${spec.runId} on NATS: ${err.message}`);
+        this.opts.onEvent?.({ type: 'publish_retry', runId: spec.runId, error: err.message });
+      },
+    );
   }
 
   private async recoverOutcome(runId: string): Promise<boolean> {

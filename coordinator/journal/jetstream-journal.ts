@@ -1,7 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { headers as natsHeaders, nuid, type NatsConnection } from '@nats-io/nats-core';
 import { JournalError } from '../../core/errors.js';
+import { retryUntilDone } from '../../core/nats/retry.js';
 import { StreamPublisher } from '../../core/nats/stream-publisher.js';
 import { JOURNAL_STREAM, checkSweepToken, subjects } from '../../core/nats/topology.js';
 import type { JournalBackend } from './backend.js';
@@ -106,7 +106,7 @@ export class JetStreamJournal<R extends { op: string } = JournalRecord> implemen
     if (this.broken !== undefined) return Promise.reject(this.broken);
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ records, resolve, reject });
-      this.flushing ??= this.flush().finally(() => (this.flushing = undefined));
+      this.flushing ??= this.flush();
     });
   }
 
@@ -118,26 +118,33 @@ export class JetStreamJournal<R extends { op: string } = JournalRecord> implemen
 
   /** Publishes what is pending, batch after batch, until nothing is. */
   private async flush(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch: Array<PendingAppend<R>> = [];
-      let body = '';
+    try {
       while (this.pending.length > 0) {
-        const next = this.pending[0]!;
-        const lines = next.records.map((r) => JSON.stringify(r) + '\n').join('');
-        if (batch.length > 0 && body.length + lines.length > MAX_BATCH_BYTES) break;
-        batch.push(this.pending.shift()!);
-        body += lines;
-      }
-      try {
-        if (this.broken !== undefined) throw this.broken;
-        await this.publish(new TextEncoder().encode(body));
-        for (const append of batch) {
-          this.records.push(...append.records);
-          append.resolve();
+        const batch: Array<PendingAppend<R>> = [];
+        let body = '';
+        while (this.pending.length > 0) {
+          const next = this.pending[0]!;
+          const lines = next.records.map((r) => JSON.stringify(r) + '\n').join('');
+          if (batch.length > 0 && body.length + lines.length > MAX_BATCH_BYTES) break;
+          batch.push(this.pending.shift()!);
+          body += lines;
         }
-      } catch (err) {
-        for (const append of batch) append.reject(err as Error);
+        try {
+          if (this.broken !== undefined) throw this.broken;
+          await this.publish(new TextEncoder().encode(body));
+          for (const append of batch) {
+            this.records.push(...append.records);
+            append.resolve();
+          }
+        } catch (err) {
+          for (const append of batch) append.reject(err as Error);
+        }
       }
+    } finally {
+      // Cleared in the same turn as the check that found nothing pending. Cleared any later
+      // (a `.finally` on this promise, a wrapper's await), an append made by a caller resuming
+      // from the last batch's resolve saw a flush still running and was never published.
+      this.flushing = undefined;
     }
   }
 
@@ -145,33 +152,29 @@ export class JetStreamJournal<R extends { op: string } = JournalRecord> implemen
     const subject = subjects.journal(this.sweepId);
     const msgID = nuid.next();
     const deadline = Date.now() + this.patienceMs;
-    for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
-      try {
+    const broken = (message: string): JournalError => (this.broken = new JournalError(message, { file: `${JOURNAL_STREAM}:${subject}` }));
+    await retryUntilDone(
+      async () => {
         // The server stores the batch only if the subject's last sequence is still ours: one writer per journal.
         const h = natsHeaders();
         h.set('Nats-Expected-Last-Subject-Sequence', String(this.lastSeq));
-        const ack = await this.publisher.publish(subject, data, { msgID, headers: h });
-        this.lastSeq = ack.seq;
-        return;
-      } catch (err) {
-        const message = (err as Error).message;
-        if (/wrong last sequence/i.test(message)) {
+        try {
+          this.lastSeq = (await this.publisher.publish(subject, data, { msgID, headers: h })).seq;
+        } catch (err) {
+          const message = (err as Error).message;
+          if (!/wrong last sequence/i.test(message)) throw err;
+          // Our own earlier try may have landed (its acknowledgement lost): then the append is done.
           const last = await this.jsm.streams.getMessage(JOURNAL_STREAM, { last_by_subj: subject }).catch(() => null);
-          if (last !== null && last.header?.get('Nats-Msg-Id') === msgID) {
-            this.lastSeq = last.seq;
-            return;
+          if (last === null || last.header?.get('Nats-Msg-Id') !== msgID) {
+            throw broken(`another coordinator is writing the journal of sweep ${this.sweepId} (${message}); this one stops writing`);
           }
-          this.broken = new JournalError(`another coordinator is writing the journal of sweep ${this.sweepId} (${message}); this one stops writing`, {
-            file: `${JOURNAL_STREAM}:${subject}`,
-          });
-          throw this.broken;
+          this.lastSeq = last.seq;
         }
-        if (Date.now() > deadline) {
-          this.broken = new JournalError(`cannot append to the journal of sweep ${this.sweepId}: ${message}`, { file: `${JOURNAL_STREAM}:${subject}` });
-          throw this.broken;
-        }
-        await sleep(wait);
-      }
-    }
+      },
+      (err) => {
+        if (err === this.broken) throw err;
+        if (Date.now() > deadline) throw broken(`cannot append to the journal of sweep ${this.sweepId}: ${err.message}`);
+      },
+    );
   }
 }

@@ -140,6 +140,23 @@ test('the JetStream journal reads back what was appended and refuses a second wr
   assert.ok((await JetStreamJournal.sweeps(nc)).includes(sweepId));
 });
 
+test('an append made as soon as the previous one resolves is stored, every time', async () => {
+  const config = await sleepSweep({ trials: 1, seeds: [1], seconds: 0 });
+  const { sweepId, journal } = await createJournal(nc, config);
+  // The next record is appended by the code that awaited the last one, in the first turn after it resolved.
+  let stored = 0;
+  const appendAll = async (): Promise<void> => {
+    for (let i = 0; i < 20; i++) {
+      await journal.append([{ op: 'trial_asked', t: i, study: 's1', trial: i, params: { signal: 0.5 } }]);
+      stored++;
+    }
+  };
+  await Promise.race([appendAll(), new Promise((r) => setTimeout(r, 10_000))]);
+  assert.equal(stored, 20, `append ${stored} was never stored`);
+  const records = await (await JetStreamJournal.open(nc, sweepId, { create: false })).read();
+  assert.equal(records.length, 21);
+});
+
 test('the JetStream journal commits concurrent appends in groups: fewer messages than records, every record in order', async () => {
   const config = await sleepSweep({ trials: 1, seeds: [1], seconds: 0 });
   const { sweepId, journal } = await createJournal(nc, config);

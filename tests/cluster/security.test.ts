@@ -78,7 +78,7 @@ test('TLS end to end: NATS over TLS, StudyService over TLS, the CLI trusting the
   const coordinator = await startCoordinator(server.url, { extra: [...natsTls, '--tls-cert', certs.cert, '--tls-key', certs.key] });
   const pool = new TrainerPool(server.url, 'tls', 1, true, { args: natsTls });
   try {
-    const { yaml, dir } = await sleepSweepYaml({ trials: 2, seeds: [1], seconds: 0.2, parallel: 1 });
+    const { dir } = await sleepSweepYaml({ trials: 2, seeds: [1], seconds: 0.2, parallel: 1 });
     const tokenFile = join(dir, 'token');
     const { writeFileSync } = await import('node:fs');
     writeFileSync(tokenFile, TEST_TOKEN);

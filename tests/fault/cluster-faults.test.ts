@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { JournalRecord } from '../../coordinator/journal/records.js';
 import { SweepState, TrialState } from '../../proto/gen/cellsweep/v1/study.js';
 import { DEAD_LETTER_STREAM, RUNS_STREAM, subjects } from '../../core/nats/topology.js';
 import { waitFor, waitForAsync } from '../e2e/helpers.js';
@@ -38,7 +40,8 @@ async function cluster(trainers: number, opts: { restart?: boolean } = {}) {
     },
     /** What every process said, for a failure message. */
     describe(): string {
-      return `coordinator:\n${coordinator.log()}\ntrainers (${pool.all.length} started, ${pool.live().length} live):\n${pool.logs()}`;
+      // The coordinator's log last and whole: it says why a sweep did not end.
+      return `trainers (${pool.all.length} started, ${pool.live().length} live):\n${pool.logs().slice(-4000)}\ncoordinator:\n${coordinator.log().slice(-8000)}`;
     },
     async restartCoordinator(): Promise<void> {
       coordinator = await startCoordinator(server.url);
@@ -95,7 +98,7 @@ test('the coordinator killed -9 mid-sweep and started again: the sweep completes
     await c.restartCoordinator();
     assert.match(c.coordinator.log(), new RegExp(`sweep cluster-test \\(${sweepId}\\): resuming`));
     const api = testClient(c.coordinator.address);
-    const sweep = await withLogs(api.waitDone(sweepId, 90_000), c);
+    const sweep = await withLogs(api.waitDone(sweepId, 90_000), c, () => journalTail(c.nc, sweepId));
     assert.equal(sweep.state, SweepState.SWEEP_STATE_COMPLETE);
     const after = outcomesOnce(await journalRecords(c.nc, sweepId));
     assert.equal(after.size, 16);
@@ -182,10 +185,17 @@ test('a trainer frozen (SIGSTOP) past the ack wait, then resumed: the run is del
 });
 
 /** A wait that fails with what every process of the cluster said. */
-async function withLogs<T>(p: Promise<T>, c: { describe(): string }): Promise<T> {
+async function withLogs<T>(p: Promise<T>, c: { describe(): string }, more?: () => Promise<string>): Promise<T> {
   try {
     return await p;
   } catch (err) {
-    throw new Error(`${(err as Error).message}\n${c.describe().slice(-6000)}`);
+    throw new Error(`${(err as Error).message}\n${c.describe()}${more === undefined ? '' : `\n${await more().catch((e: Error) => e.message)}`}`);
   }
+}
+
+/** The journal's last records, one line each: where a sweep that did not end stopped. */
+async function journalTail(nc: NatsConnection, sweepId: string): Promise<string> {
+  const records = await journalRecords(nc, sweepId);
+  const line = (r: JournalRecord): string => ('trial' in r ? `${r.op} ${r.study}/${r.trial}${'seed' in r ? `/${r.seed}` : ''}` : r.op);
+  return `journal (${records.length} records), the last 20:\n${records.slice(-20).map(line).join('\n')}`;
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { DataError, TrainingError } from '../../core/errors.js';
+import { DataError } from '../../core/errors.js';
 import { BULK_MLP } from '../../core/model-specs.js';
 import { Rng } from '../../core/rng.js';
 import { ensureBackend } from '../backend/index.js';
@@ -9,6 +9,7 @@ import { createBulkSampler } from '../sampling/index.js';
 import { Adam } from './adam.js';
 import type { ModelFamily, TrainInput, TrainOutput } from './family.js';
 import { EVAL, trainingContext } from './layers.js';
+import { geneCount, hasBothClasses } from './data-checks.js';
 import { runEpochs } from './loop.js';
 import { bceWithLogits } from './loss.js';
 import { predictProbabilities } from './predict.js';
@@ -80,14 +81,8 @@ async function trainBulkMlp(input: TrainInput): Promise<TrainOutput> {
         ),
       evaluate: input.evaluateEachEpoch && hasBothClasses(cells.y) ? () => rocAuc(cells.y, scoreCells()) : undefined,
     });
-    const cellScores = scoreCells();
-    if (!cellScores.every(Number.isFinite)) {
-      throw new TrainingError(`cell scores are not finite after epoch ${config.epochs} although every loss was`, {
-        epoch: config.epochs,
-        failureCode: 'non_finite_output',
-      });
-    }
-    return { cellScores, epochs: config.epochs, finalLosses };
+    // Non-finite scores are failed by executeRun (trainer/run.ts), for every family alike.
+    return { cellScores: scoreCells(), epochs: config.epochs, finalLosses };
   } finally {
     model.dispose();
     optimizer.dispose();
@@ -95,20 +90,9 @@ async function trainBulkMlp(input: TrainInput): Promise<TrainOutput> {
   }
 }
 
-/** The number of genes, after checking both domains agree with it. */
+/** The number of genes, after checking there are 2 bulk rows for a BatchNorm batch. */
 function checkShapes(data: PreparedData): number {
-  const cols = data.genes.length;
-  for (const [name, domain] of [['bulk', data.bulk], ['cells', data.cells]] as const) {
-    if (domain.x.length !== domain.rows * cols || domain.y.length !== domain.rows) {
-      throw new DataError(
-        `${name}: expected ${domain.rows} x ${cols} values and ${domain.rows} labels, but got ${domain.x.length} values and ${domain.y.length} labels`,
-      );
-    }
-  }
+  const cols = geneCount(data, 'bulk-mlp');
   if (data.bulk.rows < 2) throw new DataError(`bulk: expected at least 2 samples to train on, but got ${data.bulk.rows}`);
   return cols;
-}
-
-function hasBothClasses(labels: Uint8Array): boolean {
-  return labels.includes(0) && labels.includes(1);
 }

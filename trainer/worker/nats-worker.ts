@@ -3,6 +3,7 @@ import { jetstream, type Consumer, type JetStreamClient } from '@nats-io/jetstre
 import { millis, type NatsConnection } from '@nats-io/nats-core';
 import { RunEvent, RunSpec, RunStop, type RunFailure } from '../../proto/gen/cellsweep/v1/run.js';
 import { InterruptedError } from '../../core/errors.js';
+import { retryUntilDone } from '../../core/nats/retry.js';
 import { StreamPublisher } from '../../core/nats/stream-publisher.js';
 import { RUNS_STREAM, TRAINERS_CONSUMER, headers, subjects } from '../../core/nats/topology.js';
 import { executeRun, type RunOutcome } from '../run.js';
@@ -207,13 +208,8 @@ async function publishOutcome(publisher: StreamPublisher, sweep: string, runId: 
  * waits with its outcome (and keeps heartbeating the run) rather than drop it.
  */
 async function publishDurably(publisher: StreamPublisher, subject: string, data: Uint8Array, opts: NatsWorkerOptions, msgID?: string): Promise<void> {
-  for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
-    try {
-      await publisher.publish(subject, data, msgID === undefined ? {} : { msgID });
-      return;
-    } catch (err) {
-      opts.log(`publish to ${subject} failed, retrying: ${(err as Error).message}`);
-      await sleep(wait);
-    }
-  }
+  await retryUntilDone(
+    () => publisher.publish(subject, data, msgID === undefined ? {} : { msgID }),
+    (err) => opts.log(`publish to ${subject} failed, retrying: ${err.message}`),
+  );
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { DataError, TrainingError } from '../../../core/errors.js';
+import { DataError } from '../../../core/errors.js';
 import { SCTL } from '../../../core/model-specs.js';
 import { Rng } from '../../../core/rng.js';
 import { ensureBackend } from '../../backend/index.js';
@@ -9,6 +9,7 @@ import { createBulkSampler, type BulkSampler } from '../../sampling/index.js';
 import { Adam } from '../adam.js';
 import type { ModelFamily, TrainInput, TrainOutput } from '../family.js';
 import { trainingContext } from '../layers.js';
+import { geneCount, hasBothClasses } from '../data-checks.js';
 import { runEpochs } from '../loop.js';
 import { predictProbabilities } from '../predict.js';
 import { trainStep } from '../step.js';
@@ -90,14 +91,8 @@ async function trainSctl(input: TrainInput): Promise<TrainOutput> {
       },
       evaluate: input.evaluateEachEpoch && hasBothClasses(cells.y) ? () => rocAuc(cells.y, scoreCells()) : undefined,
     });
-    const cellScores = scoreCells();
-    if (!cellScores.every(Number.isFinite)) {
-      throw new TrainingError(`cell scores are not finite after epoch ${schedule.epochs} although every loss was`, {
-        epoch: schedule.epochs,
-        failureCode: 'non_finite_output',
-      });
-    }
-    const out: TrainOutput = { cellScores, epochs: schedule.epochs, finalLosses };
+    // Non-finite scores are failed by executeRun (trainer/run.ts), for every family alike.
+    const out: TrainOutput = { cellScores: scoreCells(), epochs: schedule.epochs, finalLosses };
     if (input.interpret === true) out.plan = fullTransportPlan(model, input.data, config.objective.ot);
     return out;
   } finally {
@@ -138,29 +133,19 @@ function normals(rng: Rng, n: number): Float32Array {
 }
 
 /**
- * The number of genes, after checking both domains agree with it and have the
- * 2 rows a BatchNorm batch needs. A domain with fewer rows than its batch size
- * is not an error: its batches are then the whole domain (cells) or one
+ * The number of genes, after checking both domains have the 2 rows a
+ * BatchNorm batch needs. A domain with fewer rows than its batch size is not
+ * an error: its batches are then the whole domain (cells) or one
  * `rows`-sized draw (bulk), as a PyTorch DataLoader gives; the paper's
  * data6-8 have 66 cells against batches of 128.
  */
 function checkData(data: PreparedData): number {
-  const cols = data.genes.length;
+  const cols = geneCount(data, 'sctl');
   for (const [name, domain] of [['bulk', data.bulk], ['cells', data.cells]] as const) {
-    if (domain.x.length !== domain.rows * cols || domain.y.length !== domain.rows) {
-      throw new DataError(
-        `${name}: expected ${domain.rows} x ${cols} values and ${domain.rows} labels, but got ${domain.x.length} values and ${domain.y.length} labels`,
-      );
-    }
     if (domain.rows < 2) {
       const what = name === 'bulk' ? 'bulk samples' : 'cells';
       throw new DataError(`${name}: sctl needs at least 2 ${what} (a BatchNorm batch has 2 rows or more), but got ${domain.rows}`);
     }
   }
-  if (cols < 1) throw new DataError('sctl: expected at least 1 gene shared by bulk and cells, but got 0');
   return cols;
-}
-
-function hasBothClasses(labels: Uint8Array): boolean {
-  return labels.includes(0) && labels.includes(1);
 }
