@@ -3,17 +3,6 @@ import { countFields, delimiterFor, fieldEnd, fieldText, NumberScanner, parseNum
 import { countLines, forEachLine } from './line-reader.js';
 import { FLOAT32_MAX, type ValueScale } from './types.js';
 
-/**
- * Reads one expression matrix: rows = samples, first column = sample id,
- * header row = column names. Two layouts (docs/datasets.md):
- * - `table`: the header's first cell is ignored (empty or a name), every other column is a gene;
- * - `scad`: the header is `<empty>, response, [logIC50,] genes...`, so labels travel with the values.
- *
- * Values go into one Float32Array allocated at its final size after a cheap
- * line-counting pass, so a 7,440 x 12,715 matrix costs its 378 MB once and
- * no per-row arrays are kept.
- */
-
 export type ExpressionFormat = 'scad' | 'table';
 
 export interface ExpressionFile {
@@ -36,6 +25,16 @@ export interface ReadExpressionOptions {
 const RESPONSE = 'response';
 const LOG_IC50 = 'logIC50';
 
+/**
+ * Reads one expression matrix: rows = samples, first column = sample id,
+ * header row = column names. Two layouts (docs/datasets.md):
+ * - `table`: the header's first cell is ignored (empty or a name), every other column is a gene;
+ * - `scad`: the header is `<empty>, response, [logIC50,] genes...`, so labels travel with the values.
+ *
+ * Values go into one Float32Array allocated at its final size after a cheap
+ * line-counting pass, so a 7,440 x 12,715 matrix costs its 378 MB once and
+ * no per-row arrays are kept.
+ */
 export async function readExpression(path: string, opts: ReadExpressionOptions): Promise<ExpressionFile> {
   const delim = delimiterFor(path);
   const totalLines = await countLines(path);

@@ -6,23 +6,6 @@ import { noSharedGenes, requireBothClasses, sharedGenes } from './validate.js';
 
 export type { PrepareOptions } from './types.js';
 
-/**
- * From a loaded dataset to model inputs (SCIENCE.md, "Preprocessing"):
- * 1. detection filters (paper: drop cells with fewer than 200 detected genes,
- *    then genes detected in fewer than 3 cells), per domain;
- * 2. keep the genes present in both domains, in the bulk's order;
- * 3. counts domains: library-size normalisation to `targetSum`, then log1p;
- * 4. optionally, keep the `hvg` most variable of those genes, by the
- *    normalised dispersion of the cells (hvg.ts);
- * 5. MinMax per gene within each domain to [0, 1] (the decoder ends in a
- *    sigmoid); a constant gene becomes 0. The map is kept (`minmax`) so
- *    later steps can get the log-normalised values back.
- * Options come from the dataset's manifest (`dataset.preprocess`), then from
- * `opts`, which override them key by key. Every step says what it did in
- * `report`; a step that would leave nothing (no rows, no genes, one class) is
- * an error, never a silent empty result.
- */
-
 const PAPER_MIN_GENES = 200;
 const MIN_GENES_FRACTION = 0.1;
 const PAPER_MIN_CELLS = 3;
@@ -39,6 +22,22 @@ interface Kept {
   columns: Map<string, number>;
 }
 
+/**
+ * From a loaded dataset to model inputs (SCIENCE.md, "Preprocessing"):
+ * 1. detection filters (paper: drop cells with fewer than 200 detected genes,
+ *    then genes detected in fewer than 3 cells), per domain;
+ * 2. keep the genes present in both domains, in the bulk's order;
+ * 3. counts domains: library-size normalisation to `targetSum`, then log1p;
+ * 4. optionally, keep the `hvg` most variable of those genes, by the
+ *    normalised dispersion of the cells (hvg.ts);
+ * 5. MinMax per gene within each domain to [0, 1] (the decoder ends in a
+ *    sigmoid); a constant gene becomes 0. The map is kept (`minmax`) so
+ *    later steps can get the log-normalised values back.
+ * Options come from the dataset's manifest (`dataset.preprocess`), then from
+ * `opts`, which override them key by key. Every step says what it did in
+ * `report`; a step that would leave nothing (no rows, no genes, one class) is
+ * an error, never a silent empty result.
+ */
 export function prepare(dataset: Dataset, callerOpts: PrepareOptions = {}): PreparedData {
   const report: PreprocessStep[] = [];
   const opts = effectiveOptions(dataset.preprocess, callerOpts, report);

@@ -1,9 +1,21 @@
 import { f64Kernels } from '../../backend/simd/vecmat-f64.js';
 
+export interface UnbalancedOtOptions {
+  /** Entropic weight (SCTL: 0.1). */
+  eps: number;
+  /** KL weight of the relaxed marginals (SCTL: 1). */
+  tau: number;
+  /** Proximal point steps (SCTL: 10). */
+  outer: number;
+  /** Scaling steps per proximal point step (SCTL: 10). */
+  inner: number;
+}
+
 /**
- * Unbalanced entropic optimal transport between two uniform point clouds,
- * solved by the inexact proximal point method of SCTL (eq. 6-8) as uniPort's
- * `unbalanced_ot` writes it. With p = 1/rows, q = 1/cols, f = tau / (tau + eps)
+ * The plan (row-major) of unbalanced entropic optimal transport between two
+ * uniform point clouds with a row-major rows x cols cost matrix (entries >=
+ * 0), solved by the inexact proximal point method of SCTL (eq. 6-8) as
+ * uniPort's `unbalanced_ot` writes it. With p = 1/rows, q = 1/cols, f = tau / (tau + eps)
  * and T = 1 / (rows cols) to start, each of `outer` steps does
  *
  *   K = exp(-C / (eps max C)) * T            (elementwise)
@@ -19,20 +31,7 @@ import { f64Kernels } from '../../backend/simd/vecmat-f64.js';
  * T), so it is solved here, in float64 on the host, outside autodiff: a
  * 128 x 128 batch costs a few milliseconds, and float64 keeps the small entries
  * (they reach exp(-outer / eps) of the largest) that float32 would flush.
- */
-export interface UnbalancedOtOptions {
-  /** Entropic weight (SCTL: 0.1). */
-  eps: number;
-  /** KL weight of the relaxed marginals (SCTL: 1). */
-  tau: number;
-  /** Proximal point steps (SCTL: 10). */
-  outer: number;
-  /** Scaling steps per proximal point step (SCTL: 10). */
-  inner: number;
-}
-
-/**
- * The plan for a row-major rows x cols cost matrix (entries >= 0), row-major.
+ *
  * A cost of all zeros gives the starting plan 1 / (rows cols): every pairing
  * costs the same (uniPort would divide 0 by 0 there). A non-finite cost gives a
  * non-finite plan, and so a non-finite L_ot that the training step reports.
