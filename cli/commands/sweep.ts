@@ -152,6 +152,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
 
     let pool: LocalTrainerPool | undefined;
     let status: 'complete' | 'stopped' = 'stopped';
+    let failure: unknown;
     const started = Date.now();
     try {
       log(`starting ${trainers} trainer process${trainers === 1 ? '' : 'es'} (logs in ${join(outDir, 'trainers')})`);
@@ -177,6 +178,8 @@ export async function sweepCommand(argv: string[]): Promise<number> {
       });
       display.start();
       if (!stop.signal.aborted) status = await runner.run(stop.signal);
+    } catch (err) {
+      failure = err;
     } finally {
       display.stop();
       process.off('SIGINT', onSigint);
@@ -184,7 +187,12 @@ export async function sweepCommand(argv: string[]): Promise<number> {
       await pool?.close();
       await journal.close();
     }
+    // Also after a fatal error: the result files show every trial the journal holds.
     await outputs.flush();
+    if (failure !== undefined) {
+      log(`results so far: ${join(outDir, 'trials.csv')}; resume with: cellsweep sweep --resume ${outDir}`);
+      throw failure;
+    }
     process.stdout.write('\n' + summaryTable(state) + '\n\n');
     log(`${status === 'complete' ? 'sweep complete' : 'sweep stopped'} after ${duration((Date.now() - started) / 1000)}`);
     log(`results: ${join(outDir, 'best.json')}, ${join(outDir, 'trials.csv')}; journal: ${journalPath(outDir)}`);

@@ -138,3 +138,17 @@ test('Ctrl-C stops cleanly: exit 130, a resumable journal, outputs written, no t
   assert.equal(finished.length, 8);
   assert.equal(new Set(finished.map(runKey)).size, 8);
 });
+
+test('a sweep whose trainers cannot start fails with the reason, writes its result files and says how to resume', { timeout: 120_000 }, async () => {
+  const dir = tempDir('e2e-fatal');
+  await tinyDataset(join(dir, 'd6'), 'data6');
+  writeFileSync(join(dir, 'sweep.yaml'), ['name: fatal', 'trials: 1', 'seeds: [42]', 'fixed: {epochs: 1}', 'studies:', '  - dataset: d6'].join('\n'));
+  const out = join(dir, 'out');
+  // tfjs-node cannot be installed here (PLATFORM.md): a trainer asked for it exits before it serves.
+  const res = await cli(['sweep', join(dir, 'sweep.yaml'), '--out', out, '--trainers', '1', '--backend', 'tensorflow']);
+  assert.notEqual(res.code, 0);
+  assert.match(res.stderr, /trainer t1 ended \(exit code \d+\) before it was ready/);
+  assert.match(res.stderr, new RegExp(`resume with: cellsweep sweep --resume ${out.replaceAll('/', '\\/')}`));
+  assert.ok(existsSync(join(out, 'trials.csv')) && existsSync(join(out, 'best.json')), 'result files written');
+  assert.equal(readJournal(out)[0]!.op, 'sweep_created');
+});
