@@ -14,7 +14,8 @@ import { runId } from '../core/runs.js';
 export class ProgressDisplay {
   private readonly started = Date.now();
   private readonly runsAtStart: number;
-  private readonly running = new Map<string, { run: string; epoch: number; epochs: number }>();
+  /** What each trainer is training, by trainer id. */
+  private readonly running = new Map<string, { run: string; study: string; trial: number; epoch: number; epochs: number }>();
   private drawn = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly tty: boolean;
@@ -39,7 +40,7 @@ export class ProgressDisplay {
   onRecord(record: JournalRecord): void {
     switch (record.op) {
       case 'run_started':
-        this.running.set(record.trainer, { run: runId(record), epoch: 0, epochs: 0 });
+        this.running.set(record.trainer, { run: runId(record), study: record.study, trial: record.trial, epoch: 0, epochs: 0 });
         return;
       case 'run_finished':
       case 'run_failed':
@@ -47,6 +48,8 @@ export class ProgressDisplay {
         if (record.op === 'run_failed') this.line(`run ${record.study}#${record.trial} seed ${record.seed} failed: ${record.failure.reason}`);
         return;
       case 'trial_finished': {
+        // A pruned trial's runs in training are cancelled: no outcome will clear their trainers' lines.
+        for (const [trainer, r] of this.running) if (r.study === record.study && r.trial === record.trial) this.running.delete(trainer);
         const trial = this.state.studies.get(record.study)?.trials[record.trial];
         if (trial === undefined) return;
         const value = trial.auc === undefined ? '' : ` AUC ${pm(trial.auc.mean, trial.auc.std)} AUPR ${pm(trial.aupr!.mean, trial.aupr!.std)}`;
@@ -120,9 +123,13 @@ export class ProgressDisplay {
   }
 }
 
+/** Runs the sweep will have trained at the end: a finished trial's seeds that never ran (pruned, failed) do not count. */
 function totalRuns(state: SweepState): number {
   let n = 0;
-  for (const s of state.studies.values()) n += s.config.trials * s.config.seeds.length;
+  for (const s of state.studies.values()) {
+    n += s.config.trials * s.config.seeds.length;
+    for (const t of s.trials) if (t.state !== 'RUNNING') n -= s.config.seeds.length - t.runs.size;
+  }
   return n;
 }
 
