@@ -50,7 +50,10 @@ test('a trainer killed mid-run is reported and restarted; its run is delivered a
     await waitUntil(() => events.some((e) => e.type === 'trainer_restarted'));
     assert.equal(pool.capacity, 2);
     assert.equal(pool.pids().length, 2);
-    assert.match(readFileSync(join(dir, `${starts[0]!.trainer}.log`), 'utf8'), /serving on 127\.0\.0\.1:\d+ with backend wasm[\s\S]*serving on/);
+    // The new incarnation's stderr reaches its log file a little after its listening line reached the pool.
+    const log = join(dir, `${starts[0]!.trainer}.log`);
+    await waitUntil(() => (readFileSync(log, 'utf8').match(/serving on/g) ?? []).length >= 2, 10_000);
+    assert.match(readFileSync(log, 'utf8'), /serving on 127\.0\.0\.1:\d+ with backend wasm[\s\S]*serving on 127\.0\.0\.1:\d+ with backend wasm/);
     const retry = events.find((e) => e.type === 'run_retry');
     assert.ok(retry !== undefined && retry.type === 'run_retry');
     assert.match(retry.error, new RegExp(`\\(pid ${exit.pid}\\) exited with signal SIGKILL during the run`), 'the message names the pid that died');
