@@ -4,7 +4,7 @@ import type { SweepState } from '../coordinator/study/sweep-state.js';
 import { alignColumns, pm } from '../coordinator/report/outputs.js';
 import type { PendingRun } from '../coordinator/study/sweep-runner.js';
 import { formatParams } from '../core/params.js';
-import { runId } from '../core/runs.js';
+import { runId, type RunKey } from '../core/runs.js';
 
 /**
  * The live view of a sweep. On a terminal, a block redrawn in place: per
@@ -15,7 +15,7 @@ export class ProgressDisplay {
   private readonly started = Date.now();
   private readonly runsAtStart: number;
   /** What each trainer is training, by trainer id. */
-  private readonly running = new Map<string, { run: string; study: string; trial: number; epoch: number; epochs: number }>();
+  private readonly running = new Map<string, RunKey & { epoch: number; epochs: number }>();
   private drawn = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly tty: boolean;
@@ -40,11 +40,11 @@ export class ProgressDisplay {
   onRecord(record: JournalRecord): void {
     switch (record.op) {
       case 'run_started':
-        this.running.set(record.trainer, { run: runId(record), study: record.study, trial: record.trial, epoch: 0, epochs: 0 });
+        this.running.set(record.trainer, { study: record.study, trial: record.trial, seed: record.seed, epoch: 0, epochs: 0 });
         return;
       case 'run_finished':
       case 'run_failed':
-        for (const [trainer, r] of this.running) if (r.run === runId(record)) this.running.delete(trainer);
+        for (const [trainer, r] of this.running) if (runId(r) === runId(record)) this.running.delete(trainer);
         if (record.op === 'run_failed') this.line(`run ${record.study}#${record.trial} seed ${record.seed} failed: ${record.failure.reason}`);
         return;
       case 'trial_finished': {
@@ -64,7 +64,7 @@ export class ProgressDisplay {
   onProgress(run: PendingRun, progress: RunProgress): void {
     const key = runId({ study: run.study.config.name, trial: run.trial.number, seed: run.seed });
     for (const r of this.running.values()) {
-      if (r.run === key) {
+      if (runId(r) === key) {
         r.epoch = progress.epoch;
         r.epochs = progress.epochs;
       }
@@ -111,7 +111,7 @@ export class ProgressDisplay {
     }
     const trainers = [...this.running.entries()]
       .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
-      .map(([t, r]) => `${t}: ${r.run}${r.epochs > 0 ? ` epoch ${r.epoch}/${r.epochs}` : ''}`);
+      .map(([t, r]) => `${t}: ${runId(r)}${r.epochs > 0 ? ` epoch ${r.epoch}/${r.epochs}` : ''}`);
     const text = [alignColumns(rows), this.status(), ...trainers].join('\n') + '\n';
     this.out.write(text);
     this.drawn = text.split('\n').length - 1;

@@ -59,7 +59,8 @@ export class TrainerProcess {
     const [cmd, ...args] = this.opts.command;
     if (cmd === undefined) return Promise.reject(new DispatchError('empty trainer command'));
     // A trainer with NATS_URL in its environment joins a cluster's run queue instead of serving this pool.
-    const { NATS_URL: _cluster, ...env } = this.opts.env ?? process.env;
+    const env = { ...(this.opts.env ?? process.env) };
+    delete env.NATS_URL;
     const child = spawn(cmd, [...args, '--port', '0', '--id', this.opts.id], {
       env,
       // stdin stays open and unused: the trainer (--exit-with-parent) exits when it closes.
