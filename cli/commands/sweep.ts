@@ -24,12 +24,13 @@ import { DEMO_SWEEP_YAML, demoSweep } from '../demo.js';
 import { ProgressDisplay, duration } from '../progress.js';
 import { remoteSweep } from './sweep-remote.js';
 
-const USAGE = `Usage: cellsweep sweep [FILE] [--out DIR] [--trainers N] [--backend auto|tensorflow|wasm|cpu] [--metrics-listen HOST:PORT]
-       cellsweep sweep --resume DIR [--trainers N] [--backend B] [--metrics-listen HOST:PORT]
+const USAGE = `Usage: cellsweep sweep [FILE] [--out DIR] [--trainers N] [--backend auto|tensorflow|wasm|cpu] [--hang-timeout SECONDS] [--metrics-listen HOST:PORT]
+       cellsweep sweep --resume DIR [--trainers N] [--backend B] [--hang-timeout SECONDS] [--metrics-listen HOST:PORT]
        cellsweep sweep FILE --coordinator ADDR [--token-file F] [--tls-ca F]
        cellsweep sweep --coordinator ADDR --watch SWEEP_ID
        cellsweep sweep --print-demo
-  --metrics-listen serves the sweep's Prometheus metrics (docs/metrics.md) over HTTP while it runs.`;
+  --metrics-listen serves the sweep's Prometheus metrics (docs/metrics.md) over HTTP while it runs.
+  --hang-timeout: a trainer that answers nothing this long during a run is killed and restarted, and the run delivered again (default 60).`;
 
 const BIN = fileURLToPath(new URL('../../bin/cellsweep.mjs', import.meta.url));
 
@@ -53,12 +54,13 @@ export async function sweepCommand(argv: string[]): Promise<number> {
       'token-file': { type: 'string' },
       'tls-ca': { type: 'string' },
       'metrics-listen': { type: 'string' },
+      'hang-timeout': { type: 'string' },
     },
     USAGE,
   );
   if (values.coordinator !== undefined) {
-    if (values.resume !== undefined || values.out !== undefined || values.trainers !== undefined || values.backend !== undefined || values['metrics-listen'] !== undefined) {
-      throw new ConfigError(`--coordinator sends the sweep to a cluster: --resume, --out, --trainers, --backend and --metrics-listen are the coordinator's business there\n\n${USAGE}`);
+    if (values.resume !== undefined || values.out !== undefined || values.trainers !== undefined || values.backend !== undefined || values['metrics-listen'] !== undefined || values['hang-timeout'] !== undefined) {
+      throw new ConfigError(`--coordinator sends the sweep to a cluster: --resume, --out, --trainers, --backend, --hang-timeout and --metrics-listen are the coordinator's business there\n\n${USAGE}`);
     }
     if (positionals.length > 1) throw new ConfigError(`expected at most one sweep file, but got ${positionals.length}\n\n${USAGE}`);
     return remoteSweep({
@@ -79,6 +81,10 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   if (positionals.length > 1) throw new ConfigError(`expected at most one sweep file, but got ${positionals.length}\n\n${USAGE}`);
   const backend = checkBackendOption(values.backend);
   const trainersFlag = intOption(values.trainers, 'trainers', 1);
+  const hangTimeout = values['hang-timeout'] === undefined ? undefined : Number(values['hang-timeout']);
+  if (hangTimeout !== undefined && !(hangTimeout >= 1 && hangTimeout <= 86_400)) {
+    throw new ConfigError(`expected seconds between 1 and 86400, but got '${values['hang-timeout']}'`, { field: '--hang-timeout' });
+  }
   const log = (line: string): void => void process.stderr.write(line + '\n');
 
   let journal: FileJournal;
@@ -161,6 +167,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
         trainers,
         command: [process.execPath, BIN, 'trainer', '--exit-with-parent', '--backend', backend],
         logDir: join(outDir, 'trainers'),
+        ...(hangTimeout === undefined ? {} : { hangTimeoutMs: hangTimeout * 1000 }),
         onEvent: (event) => display.line(describePoolEvent(event)),
       });
       log(`trainers ready (backend: ${pool.backends().join(', ')})`);
@@ -244,6 +251,8 @@ function describePoolEvent(event: PoolEvent): string {
   switch (event.type) {
     case 'trainer_exit':
       return `trainer ${event.trainer} (pid ${event.pid}) exited with ${event.how}${event.during ? ` while running ${event.during}` : ''}; restarting it`;
+    case 'trainer_hung':
+      return `trainer ${event.trainer} (pid ${event.pid}) answered nothing for ${event.timeoutMs / 1000} s while running ${event.during}; killing it (--hang-timeout sets the limit)`;
     case 'trainer_restarted':
       return `trainer ${event.trainer} restarted (pid ${event.pid})`;
     case 'trainer_given_up':

@@ -3,7 +3,7 @@ import { status } from '@grpc/grpc-js';
 import type { RunSpec } from '../../proto/gen/cellsweep/v1/run.js';
 import { DispatchError, InterruptedError } from '../../core/errors.js';
 import type { DispatchHooks, DispatchOutcome, Dispatcher } from './dispatcher.js';
-import { TrainerEndpoint, TransportError } from './trainer-client.js';
+import { DEFAULT_HANG_TIMEOUT_MS, TrainerEndpoint, TransportError } from './trainer-client.js';
 import { TrainerProcess } from './trainer-process.js';
 
 export interface LocalPoolOptions {
@@ -15,6 +15,8 @@ export interface LocalPoolOptions {
   logDir: string;
   /** Deliveries of one run before it fails for good (a run that kills every trainer it meets). */
   maxAttempts?: number;
+  /** A trainer that leaves a keepalive ping unanswered this long during a run is killed as hung (default 60 s). */
+  hangTimeoutMs?: number;
   /** Consecutive failed restarts after which a trainer slot is given up. */
   maxRestarts?: number;
   onEvent?: (event: PoolEvent) => void;
@@ -22,6 +24,7 @@ export interface LocalPoolOptions {
 
 export type PoolEvent =
   | { type: 'trainer_exit'; trainer: string; pid: number | undefined; how: string; during?: string }
+  | { type: 'trainer_hung'; trainer: string; pid: number | undefined; during: string; timeoutMs: number }
   | { type: 'trainer_restarted'; trainer: string; pid: number | undefined }
   | { type: 'trainer_given_up'; trainer: string; error: string }
   | { type: 'run_retry'; runId: string; attempt: number; error: string };
@@ -72,6 +75,10 @@ export class LocalTrainerPool implements Dispatcher {
     return pool;
   }
 
+  private get hangTimeoutMs(): number {
+    return this.opts.hangTimeoutMs ?? DEFAULT_HANG_TIMEOUT_MS;
+  }
+
   get capacity(): number {
     return this.slots.filter((s) => !s.dead).length;
   }
@@ -120,6 +127,16 @@ export class LocalTrainerPool implements Dispatcher {
         // exit so the slot is not handed out again before it restarts.
         const how = incarnation === undefined ? undefined : await Promise.race([incarnation.exited, sleep(1000).then(() => undefined)]);
         lastError = how === undefined ? err.message : `trainer ${slot.process.id} (pid ${incarnation?.pid}) exited with ${how} during the run`;
+        if (how === undefined && incarnation !== undefined && err.grpcCode === status.UNAVAILABLE) {
+          // Alive but the connection dropped: on loopback that is a trainer that
+          // answered no keepalive ping. It would take the next run and hang on it
+          // too, so it is killed (SIGKILL reaches a stopped process) and restarted.
+          const timeoutMs = this.hangTimeoutMs;
+          this.opts.onEvent?.({ type: 'trainer_hung', trainer: slot.process.id, pid: incarnation.pid, during: spec.runId, timeoutMs });
+          slot.process.kill('SIGKILL');
+          await incarnation.exited;
+          lastError = `trainer ${slot.process.id} (pid ${incarnation.pid}) answered no keepalive ping for ${timeoutMs / 1000} s during the run and was killed`;
+        }
         this.release(slot);
         if (attempt < maxAttempts) this.opts.onEvent?.({ type: 'run_retry', runId: spec.runId, attempt: attempt + 1, error: lastError });
       }
@@ -136,7 +153,7 @@ export class LocalTrainerPool implements Dispatcher {
 
   private async launch(slot: Slot): Promise<void> {
     const address = await slot.process.start();
-    slot.endpoint = new TrainerEndpoint(address);
+    slot.endpoint = new TrainerEndpoint(address, this.hangTimeoutMs);
     void this.watch(slot);
   }
 

@@ -4,6 +4,10 @@ import type { RunEvent, RunProgress, RunSpec } from '../../proto/gen/cellsweep/v
 import { InterruptedError } from '../../core/errors.js';
 import type { DispatchOutcome } from './dispatcher.js';
 
+/** As the cluster's default ack wait: how long a silent trainer keeps its run. */
+export const DEFAULT_HANG_TIMEOUT_MS = 60_000;
+const KEEPALIVE_INTERVAL_MS = 10_000;
+
 /** The call reached no conclusion: the trainer vanished, or the stream broke. */
 export class TransportError extends Error {
   constructor(
@@ -23,10 +27,22 @@ export class TransportError extends Error {
 export class TrainerEndpoint {
   private readonly client: TrainerClient;
 
-  constructor(readonly address: string) {
+  /**
+   * `hangTimeoutMs`: while a run streams, the channel pings the trainer
+   * (HTTP/2 keepalive) and drops the call with UNAVAILABLE when a ping goes
+   * unanswered this long. A trainer whose event loop is stuck (stopped, a
+   * hung driver call) answers no pings, whereas a long epoch still does:
+   * the training loop yields after every step.
+   */
+  constructor(
+    readonly address: string,
+    hangTimeoutMs = DEFAULT_HANG_TIMEOUT_MS,
+  ) {
     this.client = new TrainerClient(address, credentials.createInsecure(), {
       // Interpretability results carry a transport plan (bulk x cells float32).
       'grpc.max_receive_message_length': 256 * 1024 * 1024,
+      'grpc.keepalive_time_ms': Math.min(KEEPALIVE_INTERVAL_MS, hangTimeoutMs),
+      'grpc.keepalive_timeout_ms': hangTimeoutMs,
     });
   }
 

@@ -110,6 +110,11 @@ export class TrainerProcess {
     });
   }
 
+  /** Signals the current incarnation, if it still runs; its exit is reported as any other. */
+  kill(signal: NodeJS.Signals): void {
+    if (this.current?.ended === undefined) this.current?.kill(signal);
+  }
+
   /** SIGTERM, then SIGKILL after `graceMs`. */
   async stop(graceMs = 2000): Promise<void> {
     const current = this.current;

@@ -45,6 +45,7 @@ test('bad sweep files and bad datasets stop the sweep before any training', { ti
 
 test('bad command lines are rejected with the option named', { timeout: 60_000 }, async () => {
   await expectRejected(['sweep', '--trainers', '0'], /field '--trainers': expected an integer >= 1, but got "0"/);
+  await expectRejected(['sweep', '--hang-timeout', '0.5'], /field '--hang-timeout': expected seconds between 1 and 86400, but got '0\.5'/);
   await expectRejected(['sweep', '--backend', 'gpu9'], /field '--backend': expected a backend \(auto, tensorflow, wasm, cpu\), but got "gpu9"/);
   await expectRejected(['sweep', '--frobnicate'], /Unknown option '--frobnicate'/);
   await expectRejected(['sweep', '--resume', '/nonexistent/sweep'], /no sweep to resume: \/nonexistent\/sweep\/journal\.jsonl does not exist/);

@@ -73,6 +73,62 @@ test('a trainer killed mid-run is reported and restarted; its run is delivered a
   }
 });
 
+/**
+ * A trainer that stops answering (SIGSTOP: alive, silent, as a process stuck
+ * in a driver call) must not hold its run forever: the keepalive pings go
+ * unanswered, the pool kills it, restarts it, and delivers the run again.
+ */
+test('a trainer that stops answering mid-run is killed as hung and restarted; its run completes on another trainer', { timeout: 120_000 }, async () => {
+  const dir = tempDir('pool-hung');
+  const dataset = await tinyDataset(join(dir, 'd'), 'data6');
+  const events: PoolEvent[] = [];
+  const pool = await LocalTrainerPool.start({
+    trainers: 2,
+    command: [process.execPath, BIN, 'trainer', '--exit-with-parent', '--backend', 'wasm'],
+    logDir: dir,
+    hangTimeoutMs: 3000,
+    onEvent: (e) => events.push(e),
+  });
+  const [pid1, pid2] = pool.pids();
+  let stopped: number | undefined;
+  try {
+    const starts: string[] = [];
+    const t0 = Date.now();
+    const outcome = await pool.run(
+      { runId: 's/0/42', study: 's', trial: 0, seed: 42, model: 'sleep', params: toWireParams({ seconds: 6, epochs: 6 }), dataset, reportEpochMetrics: false, interpret: false },
+      {
+        signal: new AbortController().signal,
+        onStart: (trainer) => starts.push(trainer),
+        onProgress: (p) => {
+          if (stopped === undefined && p.epoch === 1) {
+            stopped = starts[0] === 't1' ? pid1! : pid2!;
+            process.kill(stopped, 'SIGSTOP');
+          }
+        },
+      },
+    );
+    assert.ok(outcome.result !== undefined, JSON.stringify(outcome));
+    assert.equal(starts.length, 2, `delivered ${starts.length} times: ${JSON.stringify(events)}`);
+    assert.notEqual(starts[1], starts[0], 'the retry went to the other trainer');
+    const hung = events.find((e) => e.type === 'trainer_hung');
+    assert.deepEqual(hung, { type: 'trainer_hung', trainer: starts[0], pid: stopped, during: 's/0/42', timeoutMs: 3000 });
+    const exit = events.find((e) => e.type === 'trainer_exit');
+    assert.ok(exit !== undefined && exit.type === 'trainer_exit');
+    assert.deepEqual([exit.pid, exit.how, exit.during], [stopped, 'signal SIGKILL', 's/0/42']);
+    const retry = events.find((e) => e.type === 'run_retry');
+    assert.ok(retry !== undefined && retry.type === 'run_retry');
+    assert.match(retry.error, new RegExp(`\\(pid ${stopped}\\) answered no keepalive ping for 3 s during the run and was killed`));
+    // Detected within keepalive interval + timeout (3 + 3 s) of the stop, then 6 s of run on the other trainer.
+    assert.ok(Date.now() - t0 < 25_000, `took ${Date.now() - t0} ms`);
+    await waitUntil(() => events.some((e) => e.type === 'trainer_restarted'));
+    assert.equal(pool.pids().length, 2);
+    assert.ok(!pool.pids().includes(stopped!), 'the stopped process is gone');
+  } finally {
+    if (stopped !== undefined && pool.pids().includes(stopped)) process.kill(stopped, 'SIGKILL');
+    await pool.close();
+  }
+});
+
 test('a trainer command that cannot start is an error, not a hang', { timeout: 30_000 }, async () => {
   const dir = tempDir('pool-bad');
   await assert.rejects(
