@@ -14,7 +14,7 @@ export interface NatsDispatcherOptions {
   capacity: number;
   /** Deliveries of one run before it is dead-lettered and fails. */
   maxDeliveries?: number;
-  /** How long a publish may keep failing (NATS down) before the sweep gives up. */
+  /** How long a run's publish (or, on resume, its lookups) may keep failing (NATS down) before the sweep gives up. */
   publishPatienceMs?: number;
   onEvent?: (event: NatsDispatchEvent) => void;
 }
@@ -165,44 +165,50 @@ export class NatsDispatcher implements Dispatcher {
 
   private async dispatch(spec: RunSpec, run: InFlight, resumed: boolean): Promise<void> {
     const sweep = this.opts.sweepId;
-    if (resumed) {
-      // Outcome first, queue second, outcome again: a trainer publishes its
-      // outcome before it acks (removes) the run, so a run missing from the
-      // queue either has an outcome by the second look or never will.
-      if (await this.recoverOutcome(spec.runId)) return;
-      const queued = await this.jsm.streams.getMessage(RUNS_STREAM, { last_by_subj: subjects.runs(sweep, spec.runId) }).catch(() => null);
-      if (queued !== null) {
-        run.seq = queued.seq;
-        this.opts.onEvent?.({ type: 'recovered', runId: spec.runId, how: 'queued' });
-        return;
-      }
-      if (await this.recoverOutcome(spec.runId)) return;
-      this.opts.onEvent?.({ type: 'recovered', runId: spec.runId, how: 'republished' });
-    }
+    const deadline = Date.now() + (this.opts.publishPatienceMs ?? 5 * 60 * 1000);
+    const onFailure = (err: Error): void => {
+      if (Date.now() > deadline) throw new DispatchError(`cannot queue run ${spec.runId} on NATS: ${err.message}`);
+      this.opts.onEvent?.({ type: 'publish_retry', runId: spec.runId, error: err.message });
+    };
+    // A lookup that fails (NATS restarting) is tried again, not taken for "absent": that would queue a run that is still queued.
+    if (resumed && (await retryUntilDone(() => this.recover(spec.runId, run), onFailure))) return;
     const h = natsHeaders();
     h.set(headers.sweep, sweep);
     h.set(headers.maxDeliveries, String(this.opts.maxDeliveries ?? 3));
     // One id per dispatch, reused by its retries: a retry after a lost PubAck is not queued twice.
     const msgID = `${sweep}:${spec.runId}:${nuid.next()}`;
     const payload = RunSpec.encode(spec).finish();
-    const deadline = Date.now() + (this.opts.publishPatienceMs ?? 5 * 60 * 1000);
-    await retryUntilDone(
-      async () => {
-        if (this.inFlight.get(spec.runId) !== run) return;
-        const ack = await this.publisher.publish(subjects.runs(sweep, spec.runId), payload, { msgID, headers: h });
-        run.seq = ack.seq;
-        // Cancelled while the publish was on its way: withdraw what just landed.
-        if (this.inFlight.get(spec.runId) !== run) void this.withdraw(spec.runId, ack.seq);
-      },
-      (err) => {
-        if (Date.now() > deadline) throw new DispatchError(`cannot queue run ${spec.runId} on NATS: ${err.message}`);
-        this.opts.onEvent?.({ type: 'publish_retry', runId: spec.runId, error: err.message });
-      },
-    );
+    await retryUntilDone(async () => {
+      if (this.inFlight.get(spec.runId) !== run) return;
+      const ack = await this.publisher.publish(subjects.runs(sweep, spec.runId), payload, { msgID, headers: h });
+      run.seq = ack.seq;
+      // Cancelled while the publish was on its way: withdraw what just landed.
+      if (this.inFlight.get(spec.runId) !== run) void this.withdraw(spec.runId, ack.seq);
+    }, onFailure);
+  }
+
+  /**
+   * A run a previous coordinator dispatched: true when it has an outcome or
+   * is still queued. Outcome first, queue second, outcome again: a trainer
+   * publishes its outcome before it acks (removes) the run, so a run missing
+   * from the queue either has an outcome by the second look or never will.
+   */
+  private async recover(runId: string, run: InFlight): Promise<boolean> {
+    if (await this.recoverOutcome(runId)) return true;
+    // getMessage answers null for "no such message"; other failures throw.
+    const queued = await this.jsm.streams.getMessage(RUNS_STREAM, { last_by_subj: subjects.runs(this.opts.sweepId, runId) });
+    if (queued !== null) {
+      run.seq = queued.seq;
+      this.opts.onEvent?.({ type: 'recovered', runId, how: 'queued' });
+      return true;
+    }
+    if (await this.recoverOutcome(runId)) return true;
+    this.opts.onEvent?.({ type: 'recovered', runId, how: 'republished' });
+    return false;
   }
 
   private async recoverOutcome(runId: string): Promise<boolean> {
-    const stored = await this.jsm.streams.getMessage(EVENTS_STREAM, { last_by_subj: subjects.events(this.opts.sweepId, runId) }).catch(() => null);
+    const stored = await this.jsm.streams.getMessage(EVENTS_STREAM, { last_by_subj: subjects.events(this.opts.sweepId, runId) });
     if (stored === null || !this.deliver(runId, decodeEvent(stored.data))) return false;
     this.opts.onEvent?.({ type: 'recovered', runId, how: 'outcome' });
     return true;

@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import {
   DEAD_LETTER_STREAM,
@@ -70,15 +70,25 @@ export async function ensureTopology(jsm: JetStreamManager, opts: TopologyOption
     max_deliver: -1,
     filter_subject: subjects.allRuns,
   };
-  const existing = await jsm.consumers.info(RUNS_STREAM, TRAINERS_CONSUMER).catch(() => undefined);
+  const existing = await unlessNotFound(jsm.consumers.info(RUNS_STREAM, TRAINERS_CONSUMER));
   if (existing === undefined) await jsm.consumers.add(RUNS_STREAM, consumer);
   else if (existing.config.ack_wait !== consumer.ack_wait) await jsm.consumers.update(RUNS_STREAM, TRAINERS_CONSUMER, { ack_wait: consumer.ack_wait });
 }
 
 async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
-  const existing = await jsm.streams.info(config.name).catch(() => undefined);
+  const existing = await unlessNotFound(jsm.streams.info(config.name));
   if (existing === undefined) await jsm.streams.add(config);
   else await jsm.streams.update(config.name, { ...existing.config, ...config });
+}
+
+/** undefined when JetStream answers that the stream or consumer does not exist; any other failure (no JetStream, a timeout) is thrown, not taken for "absent". */
+async function unlessNotFound<T>(lookup: Promise<T>): Promise<T | undefined> {
+  try {
+    return await lookup;
+  } catch (err) {
+    if (err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.StreamNotFound || err.code === JetStreamApiCodes.ConsumerNotFound)) return undefined;
+    throw err;
+  }
 }
 
 /** The work queue as Prometheus sees it (coordinator/telemetry): two JetStream API requests. */

@@ -164,7 +164,8 @@ export class JetStreamJournal<R extends { op: string } = JournalRecord> implemen
           const message = (err as Error).message;
           if (!/wrong last sequence/i.test(message)) throw err;
           // Our own earlier try may have landed (its acknowledgement lost): then the append is done.
-          const last = await this.jsm.streams.getMessage(JOURNAL_STREAM, { last_by_subj: subject }).catch(() => null);
+          // A failed lookup throws and the append is tried again; it is no proof of another writer.
+          const last = await this.jsm.streams.getMessage(JOURNAL_STREAM, { last_by_subj: subject });
           if (last === null || last.header?.get('Nats-Msg-Id') !== msgID) {
             throw broken(`another coordinator is writing the journal of sweep ${this.sweepId} (${message}); this one stops writing`);
           }

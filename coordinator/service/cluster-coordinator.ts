@@ -196,6 +196,6 @@ function describe(event: NatsDispatchEvent): string {
     case 'recovered':
       return `run ${event.runId}: recovered (${event.how})`;
     case 'publish_retry':
-      return `run ${event.runId}: publishing again after: ${event.error}`;
+      return `run ${event.runId}: trying NATS again after: ${event.error}`;
   }
 }

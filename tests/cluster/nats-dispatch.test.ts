@@ -171,3 +171,51 @@ test('the JetStream journal commits concurrent appends in groups: fewer messages
   const messages = info.state.subjects?.[subjects.journal(sweepId)];
   assert.ok(messages !== undefined && messages > 0 && messages < 100, `301 records in ${messages} messages`);
 });
+
+// Last in this file: it stops and restarts the shared nats-server.
+test('a resumed run whose lookups fail while NATS is down is looked up again, not queued a second time', async () => {
+  const config = await sleepSweep({ trials: 1, seeds: [1], seconds: 0.1 });
+  const sweepId = `recover-${Date.now()}`;
+  const runId = 's1/0/1';
+  const spec: RunSpec = {
+    runId,
+    study: 's1',
+    trial: 0,
+    seed: 1,
+    model: 'sleep',
+    params: toWireParams({ seconds: 0.1, epochs: 1, signal: 0.5 }),
+    dataset: config.studies[0]!.dataset,
+    reportEpochMetrics: false,
+    interpret: false,
+  };
+  await stopTrainers(trainers.splice(0));
+  const jsm = await jetstreamManager(nc);
+  const queuedCount = async (): Promise<number> => {
+    const info = await jsm.streams.info(RUNS_STREAM, { subjects_filter: subjects.runs(sweepId, runId) });
+    return info.state.subjects?.[subjects.runs(sweepId, runId)] ?? 0;
+  };
+  // A coordinator queues the run (no trainer is there to take it) and goes away without withdrawing it.
+  const first = await NatsDispatcher.start({ nc, sweepId, capacity: 1 });
+  const stopFirst = new AbortController();
+  const abandoned = first.run(spec, { signal: stopFirst.signal, onStart: () => undefined, onProgress: () => undefined });
+  await waitForAsync('the run queued', async () => ((await queuedCount()) === 1 ? true : undefined), 5000);
+  first.detach();
+  stopFirst.abort();
+  await assert.rejects(abandoned, InterruptedError);
+  await first.close();
+
+  // Its successor resumes the run while nats-server is down.
+  const events: string[] = [];
+  const second = await NatsDispatcher.start({ nc, sweepId, capacity: 1, onEvent: (e) => events.push(e.type === 'recovered' ? `recovered ${e.how}` : e.type) });
+  await server.stop();
+  const resumed = second.run(spec, { signal: new AbortController().signal, onStart: () => undefined, onProgress: () => undefined, resumed: true });
+  await waitFor('a failed lookup', () => (events.includes('publish_retry') ? true : undefined), 30_000);
+  await server.restart();
+  await waitFor('the run recovered', () => (events.some((e) => e.startsWith('recovered')) ? true : undefined), 30_000);
+  assert.deepEqual(events.filter((e) => e.startsWith('recovered')), ['recovered queued'], events.join(', '));
+  assert.equal(await queuedCount(), 1, 'the run is queued once');
+  trainers.push(startNatsTrainer(server.url, 'r1'));
+  const outcome = await resumed;
+  assert.ok(outcome.result !== undefined, JSON.stringify(outcome));
+  await second.close();
+});
