@@ -1,4 +1,6 @@
-import { open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname } from 'node:path';
 import { syncDirectory } from '../../core/atomic-file.js';
 import { JournalError } from '../../core/errors.js';
@@ -99,23 +101,87 @@ export class FileJournal<R extends { op: string } = JournalRecord> implements Jo
   }
 }
 
+/**
+ * The lock file appears whole, holder pid inside, or not at all (a hard link
+ * to a file already written), so no process reads a half-made lock as stale.
+ * A stale lock (its holder was killed) is removed only by the process that
+ * holds `<lock>.takeover`, after it has looked again: two processes that both
+ * saw the stale lock cannot both replace it. Written here because the lock
+ * libraries on npm judge staleness by age, and a sweep may hold its journal
+ * for days.
+ */
 async function takeLock(path: string): Promise<void> {
   const lock = `${path}.lock`;
-  for (let tries = 0; tries < 2; tries++) {
-    try {
-      await writeFile(lock, `${process.pid}\n`, { flag: 'wx' });
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new JournalError(`cannot lock the journal: ${(err as Error).message}`, { file: lock });
-      const holder = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
-        throw new JournalError(`the sweep is in use by process ${holder}; stop it first (or remove the lock file if that process is not cellsweep)`, { file: lock });
+  const guard = `${lock}.takeover`;
+  const mine = `${lock}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  try {
+    await writeFile(mine, `${process.pid}\n`);
+    // A takeover takes microseconds; one that lasts seconds is a guard whose pid now belongs to another process.
+    const deadline = Date.now() + 2000;
+    for (;;) {
+      if (await linkIfAbsent(mine, lock)) return;
+      const holder = await lockHolder(lock);
+      if (holder === undefined) continue; // released meanwhile
+      if (isLiveHolder(holder)) throw inUse(lock, holder);
+      if (!(await linkIfAbsent(mine, guard))) {
+        const taker = await lockHolder(guard);
+        // A taker killed inside its takeover leaves the guard behind. Removing it
+        // is not guarded itself: openers racing at that moment could both win,
+        // which needs a kill within the microseconds of a takeover first.
+        if (taker !== undefined && !isLiveHolder(taker)) await rm(guard, { force: true });
+        else if (Date.now() > deadline) {
+          throw new JournalError(`a takeover of the stale lock by process ${taker} has not finished; remove this file if that process is not cellsweep`, { file: guard });
+        } else await sleep(5);
+        continue;
       }
-      // The holder is gone (killed): the lock is stale.
-      await rm(lock, { force: true });
+      try {
+        const again = await lockHolder(lock);
+        if (again !== undefined && isLiveHolder(again)) throw inUse(lock, again);
+        await rm(lock, { force: true });
+        // A process that found no lock may have linked its own since: then it holds the lock.
+        if (await linkIfAbsent(mine, lock)) return;
+      } finally {
+        await rm(guard, { force: true });
+      }
     }
+  } catch (err) {
+    if (err instanceof JournalError) throw err;
+    throw new JournalError(`cannot lock the journal: ${(err as Error).message}`, { file: lock });
+  } finally {
+    await rm(mine, { force: true });
   }
-  throw new JournalError('cannot take the journal lock', { file: lock });
+}
+
+/** link(2) fails when the target exists: true when this call made it. */
+async function linkIfAbsent(existing: string, target: string): Promise<boolean> {
+  try {
+    await link(existing, target);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+}
+
+async function lockHolder(file: string): Promise<number | undefined> {
+  try {
+    return Number((await readFile(file, 'utf8')).trim());
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new JournalError(`cannot read the journal lock: ${(err as Error).message}`, { file });
+  }
+}
+
+/**
+ * Our own pid counts as stale: a container restarts with the same pid as the
+ * process that left the lock.
+ */
+function isLiveHolder(pid: number): boolean {
+  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid);
+}
+
+function inUse(lock: string, holder: number): JournalError {
+  return new JournalError(`the sweep is in use by process ${holder}; stop it first (or remove the lock file if that process is not cellsweep)`, { file: lock });
 }
 
 async function releaseLock(path: string): Promise<void> {

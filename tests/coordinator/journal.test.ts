@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { FileJournal } from '../../coordinator/journal/file-journal.js';
 import { replay } from '../../coordinator/journal/replay.js';
 import type { JournalRecord } from '../../coordinator/journal/records.js';
@@ -95,8 +95,19 @@ test('one writer at a time: a second open of a live journal is refused; a dead h
   await assert.rejects(FileJournal.open(path, { create: false }), /journal\.jsonl\.lock: the sweep is in use by process 1/);
   writeFileSync(`${path}.lock`, '999999999\n'); // no such process: stale
   const second = await FileJournal.open(path, { create: false });
+  assert.equal(readFileSync(`${path}.lock`, 'utf8'), `${process.pid}\n`);
   await second.close();
   await first.close();
+  // A takeover killed halfway leaves its guard: the next open removes it with the stale lock.
+  writeFileSync(`${path}.lock`, '999999999\n');
+  writeFileSync(`${path}.lock.takeover`, '999999998\n');
+  const third = await FileJournal.open(path, { create: false });
+  assert.deepEqual(readdirSync(dirname(path)).filter((f) => f.includes('.lock')), [`${basename(path)}.lock`]);
+  await third.close();
+  // A live takeover in progress is waited for, not removed: this one never ends, so the open gives up naming it.
+  writeFileSync(`${path}.lock`, '999999999\n');
+  writeFileSync(`${path}.lock.takeover`, '1\n');
+  await assert.rejects(FileJournal.open(path, { create: false }), /journal\.jsonl\.lock\.takeover: a takeover of the stale lock by process 1 has not finished/);
 });
 
 test('a failed append (file size limit) is reported, later appends are refused, and the file stays replayable', async () => {
