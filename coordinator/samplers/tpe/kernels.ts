@@ -30,6 +30,8 @@ export interface TruncNormKernels {
   readonly low: number;
   readonly high: number;
   readonly log: boolean;
+  /** Optuna 3.1.0's log density, without -log(sigma) (optuna/optuna#5109): wide and narrow kernels weigh alike. */
+  readonly scaleFree?: boolean;
 }
 
 export interface DiscreteTruncNormKernels {
@@ -183,11 +185,12 @@ class TruncNormTerm implements LogPdfTerm {
       if (!(k.mu[c]! >= lo && k.mu[c]! <= hi && sigma > 0 && sigma <= hi - lo)) return Number.POSITIVE_INFINITY;
       if (sigma < narrowest) narrowest = sigma;
     }
-    return -Math.log(narrowest) - LOG_SQRT_2PI - Math.log(LEAST_CENTRED_MASS) + LOG_ROUNDING;
+    return (k.scaleFree === true ? 0 : -Math.log(narrowest)) - LOG_SQRT_2PI - Math.log(LEAST_CENTRED_MASS) + LOG_ROUNDING;
   }
 
   prepare(subset: Int32Array, count: number): void {
     const { k, order, inv, peak, lo, hi } = this;
+    const scaleFree = k.scaleFree === true;
     let lastSigma = Number.NaN;
     let lastLog = Number.NaN;
     for (let i = 0; i < count; i++) {
@@ -198,7 +201,7 @@ class TruncNormTerm implements LogPdfTerm {
       // Most kernels of a long history share one clipped width: its log is reused.
       if (sigma !== lastSigma) {
         lastSigma = sigma;
-        lastLog = Math.log(sigma);
+        lastLog = scaleFree ? 0 : Math.log(sigma);
       }
       peak[p] = -lastLog - LOG_SQRT_2PI - kernelLogMass((lo - centre) / sigma, (hi - centre) / sigma);
     }

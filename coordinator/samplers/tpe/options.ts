@@ -24,6 +24,14 @@ export interface TpeOptions {
   readonly rejectDuplicates: boolean;
   /** Beyond Optuna: 'penalise' puts FAIL trials in the bad group (as if they had the worst value) instead of ignoring them. */
   readonly failedTrials: 'ignore' | 'penalise';
+  /**
+   * Beyond Optuna: every k-th suggestion (trial numbers k-1, 2k-1, ...) is
+   * made with Optuna 3.1.0's density rules (parzen-estimator.ts,
+   * `DensityRules`); 0 never. A portfolio of the two rule sets: v5's narrow
+   * kernels can settle on the wrong basin, where 3.1's keep others in play
+   * (docs/tpe.md, hartmann6-cat).
+   */
+  readonly optuna31Every: number;
 }
 
 export const DEFAULT_TPE_OPTIONS: Readonly<TpeOptions> = Object.freeze({
@@ -35,6 +43,7 @@ export const DEFAULT_TPE_OPTIONS: Readonly<TpeOptions> = Object.freeze({
   startupDesign: 'random',
   rejectDuplicates: false,
   failedTrials: 'ignore',
+  optuna31Every: 0,
 });
 
 const STARTUP_DESIGNS = ['random', 'latin-hypercube'] as const;
@@ -90,6 +99,7 @@ export function checkTpeOptions(options: Partial<TpeOptions> = {}, field = 'tpe'
     startupDesign: oneOf('startupDesign', STARTUP_DESIGNS),
     rejectDuplicates: bool('rejectDuplicates'),
     failedTrials: oneOf('failedTrials', FAILED_TRIALS),
+    optuna31Every: int('optuna31Every', 0),
   });
 }
 

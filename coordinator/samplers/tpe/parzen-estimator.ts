@@ -29,6 +29,18 @@ import { float64Array, int32Array } from './typed-arrays.js';
  */
 export const PRIOR_WEIGHT = 1;
 
+/**
+ * 'v5': the rules above. 'optuna-3.1': Optuna 3.1.0's, for the suggestions
+ * TpeOptions.optuna31Every gives them: in a joint (multivariate)
+ * estimator every observation's kernel has the Scott-like width
+ * 0.2 n^(-1/(d+4)) range (d: the group's parameters; magic-clipped as above),
+ * and continuous kernels' log density leaves out -log(sigma), as 3.1.0's
+ * truncnorm.logpdf did (optuna/optuna#5109, fixed in 3.5). Together they
+ * make the prior dominate l(x) and g(x) (docs/tpe.md). Discrete kernels are
+ * v5's in both (3.1 made a log int continuous).
+ */
+export type DensityRules = 'v5' | 'optuna-3.1';
+
 /** Optuna's default_weights: 1 for the newest 25 observations, a ramp from 1/n up to 1 for the older ones. */
 export function defaultWeights(n: number): Float64Array {
   const w = float64Array(n).fill(1);
@@ -50,7 +62,9 @@ export function buildParzenEstimator(
   weights: ArrayLike<number>,
   priorWeight = PRIOR_WEIGHT,
   presorted?: ReadonlyArray<Presorted | undefined>,
+  rules: { rules: DensityRules; joint: boolean } = { rules: 'v5', joint: false },
 ): Mixture {
+  const scottDims = rules.rules === 'optuna-3.1' && rules.joint ? defs.length : 0;
   const n = weights.length;
   const all = float64Array(n + 1);
   if (n === 0) {
@@ -67,7 +81,8 @@ export function buildParzenEstimator(
     dims: defs.map((def, d) => {
       const obs = observations[d]!;
       if (obs.length !== n) throw new RangeError(`parameter ${d} has ${obs.length} observations for ${n} weights`);
-      return def.type === 'categorical' ? categoricalKernels(def.choices.length, obs, priorWeight) : numericalKernels(def, obs, presorted?.[d]);
+      if (def.type === 'categorical') return categoricalKernels(def.choices.length, obs, priorWeight);
+      return numericalKernels(def, obs, presorted?.[d], scottDims, rules.rules === 'optuna-3.1');
     }),
   };
 }
@@ -98,7 +113,8 @@ function categoricalKernels(nChoices: number, obs: ArrayLike<number>, priorWeigh
   return { kind: 'categorical', nChoices, weights, logWeights };
 }
 
-function numericalKernels(def: Exclude<ParamDef, { type: 'categorical' }>, obs: ArrayLike<number>, presorted: Presorted | undefined): Kernels {
+/** `scottDims` > 0: Optuna 3.1's joint widths for a group of that many parameters; `scaleFree`: its log density. */
+function numericalKernels(def: Exclude<ParamDef, { type: 'categorical' }>, obs: ArrayLike<number>, presorted: Presorted | undefined, scottDims = 0, scaleFree = false): Kernels {
   const step = def.step;
   let low = def.low;
   let high = def.high;
@@ -116,11 +132,17 @@ function numericalKernels(def: Exclude<ParamDef, { type: 'categorical' }>, obs: 
   else if (def.log) for (let i = 0; i < n; i++) mu[i] = Math.log(obs[i]!);
   else for (let i = 0; i < n; i++) mu[i] = obs[i]!;
   const sigma = float64Array(n + 1);
-  neighbourSigmas(mu.subarray(0, n), low, high, sigma, presorted?.order);
+  if (scottDims > 0) {
+    const range = high - low;
+    const scott = 0.2 * Math.max(n, 1) ** (-1 / (scottDims + 4)) * range;
+    sigma.fill(Math.min(range, Math.max(range / Math.min(100, n + 2), scott)), 0, n);
+  } else {
+    neighbourSigmas(mu.subarray(0, n), low, high, sigma, presorted?.order);
+  }
   mu[n] = 0.5 * (low + high);
   sigma[n] = high - low;
   return step === undefined
-    ? { kind: 'truncnorm', mu, sigma, low: def.low, high: def.high, log: def.log }
+    ? { kind: 'truncnorm', mu, sigma, low: def.low, high: def.high, log: def.log, ...(scaleFree ? { scaleFree } : {}) }
     : { kind: 'discrete-truncnorm', mu, sigma, low: def.low, high: def.high, step, log: def.log };
 }
 

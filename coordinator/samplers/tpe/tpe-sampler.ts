@@ -9,7 +9,7 @@ import { decodeParams, encodeHistory, encodeParams } from './encoding.js';
 import { HistoryCache, type Presorted } from './history-cache.js';
 import { fromUnit, latinHypercube } from './latin-hypercube.js';
 import { logPdfMixture, sampleMixture, type Mixture } from './mixture.js';
-import { buildParzenEstimator, defaultWeights, PRIOR_WEIGHT } from './parzen-estimator.js';
+import { buildParzenEstimator, defaultWeights, PRIOR_WEIGHT, type DensityRules } from './parzen-estimator.js';
 import { checkTpeOptions, type TpeOptions } from './options.js';
 import { gamma, splitRows } from './split.js';
 import { float64Array, int32Array, release, scratchMark } from './typed-arrays.js';
@@ -156,7 +156,9 @@ export class TpeSampler implements Sampler {
   ): Params | null {
     const { rows, finished } = this.usedRows(history, trialNumber);
     const { below, above } = splitRows(history, rows, gamma(finished));
-    const model = new Acquisition(space, encoded, below, above, this.options.multivariate, this.cache);
+    const every = this.options.optuna31Every;
+    const rules: DensityRules = every > 0 && (trialNumber + 1) % every === 0 ? 'optuna-3.1' : 'v5';
+    const model = new Acquisition(space, encoded, below, above, this.options.multivariate, rules, this.cache);
 
     const candidates = model.candidates(rng.derive('candidates'), this.options.nEiCandidates);
     const best = candidates[0]!;
@@ -202,7 +204,15 @@ class Acquisition {
   private readonly groups: ReadonlyArray<{ dims: number[]; good: Mixture; bad: Mixture; label: string }>;
 
   /** `cache`: the one that encoded `encoded`, whose sorted orders spare sorting each group's observations. */
-  constructor(space: SearchSpace, encoded: readonly Float64Array[], below: Int32Array, above: Int32Array, multivariate: boolean, cache?: HistoryCache) {
+  constructor(
+    space: SearchSpace,
+    encoded: readonly Float64Array[],
+    below: Int32Array,
+    above: Int32Array,
+    multivariate: boolean,
+    rules: DensityRules = 'v5',
+    cache?: HistoryCache,
+  ) {
     const defs = space.params.map(([, def]) => def);
     const n = encoded[0]?.length ?? 0;
     // The cache's orders are by row: they serve groups whose rows increase (a history in trial order).
@@ -228,6 +238,7 @@ class Acquisition {
         w,
         PRIOR_WEIGHT,
         sorted && dims.map((d) => sorted[d]),
+        { rules, joint: multivariate },
       );
     const groupDims = multivariate ? [defs.map((_, d) => d)] : defs.map((_, d) => [d]);
     this.groups = groupDims.map((dims) => ({

@@ -10,6 +10,7 @@ import { assertClose, load, num, type ParzenCase, type SplitFixtures } from './f
 // sides sum hundreds of terms through log-sum-exp in different orders).
 const parzen = load<{ generated_by: string; producer: string; cases: ParzenCase[] }>('parzen.json');
 const split = load<SplitFixtures>('split.json');
+const parzen31 = load<{ generated_by: string; producer: string; cases: ParzenCase[] }>('parzen-3.1.json');
 
 function build(c: ParzenCase) {
   const defs = c.space.map(([, def]) => def as ParamDef);
@@ -46,6 +47,38 @@ describe('against Optuna v5', () => {
       });
       const got = logPdfMixture(mixture, names.map((k) => c.points[k]!));
       got.forEach((v, i) => assertClose(v, num(c.log_pdf[i]!), 1e-12, 1e-13, `log pdf at point ${i}`));
+    });
+  }
+});
+
+// The 'optuna-3.1' rules (TpeOptions.exploreEvery) against Optuna 3.1.0's joint
+// _ParzenEstimator (tests/fixtures/tpe/parzen-3.1.json, bench/reference/tpe31_fixtures.py).
+describe('against Optuna 3.1.0, with the optuna-3.1 rules', () => {
+  test('fixtures: Debian\'s Optuna 3.1.0, joint estimators of float, log, stepped, int and categorical parameters', () => {
+    assert.equal(parzen31.producer, 'optuna 3.1.0');
+    assert.ok(parzen31.cases.length >= 5 && parzen31.cases.some((c) => c.observations[c.space[0]![0]]!.length > 25));
+  });
+
+  for (const c of parzen31.cases) {
+    test(c.name, () => {
+      const defs = c.space.map(([, def]) => def as ParamDef);
+      const names = c.space.map(([name]) => name);
+      const n = c.observations[names[0]!]!.length;
+      const observations = names.map((k) => Float64Array.from(c.observations[k]!));
+      const mixture = buildParzenEstimator(defs, observations, defaultWeights(n), undefined, undefined, { rules: 'optuna-3.1', joint: true });
+      mixture.weights.forEach((w, i) => assertClose(w, num(c.mixture_weights[i]!), 1e-15, 0, `weight ${i}`));
+      c.dims.forEach((expected, d) => {
+        const k = mixture.dims[d]!;
+        if ('mu' in expected) {
+          assert.ok(k.kind !== 'categorical');
+          k.sigma.forEach((s, i) => assertClose(s, num(expected.sigma[i]!), 1e-14, 0, `${names[d]} sigma ${i}`));
+        }
+      });
+      const got = logPdfMixture(mixture, names.map((k) => c.points[k]!));
+      got.forEach((v, i) => assertClose(v, num(c.log_pdf[i]!), 1e-12, 1e-13, `log pdf at point ${i}`));
+      // v5's rules give other densities on the same data: the fixture tells the two apart.
+      const v5 = logPdfMixture(buildParzenEstimator(defs, observations, defaultWeights(n)), names.map((k) => c.points[k]!));
+      assert.ok(v5.some((v, i) => Math.abs(v - num(c.log_pdf[i]!)) > 1e-3), 'v5 rules differ from 3.1 here');
     });
   }
 });

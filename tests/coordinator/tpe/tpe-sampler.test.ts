@@ -158,6 +158,25 @@ describe('TPE', () => {
     assert.equal(new Set(batch.map(paramsKey)).size, 5);
   });
 
+  test('optuna31Every: every k-th suggestion is the 3.1-rules sampler\'s, every other one the v5 sampler\'s', () => {
+    const h = run(new TpeSampler(10), plane, quadratic, 30);
+    const portfolio = new TpeSampler(10, { optuna31Every: 4 });
+    const v5 = new TpeSampler(10);
+    const v31 = new TpeSampler(10, { optuna31Every: 1 });
+    let differ = 0;
+    for (let n = 30; n < 110; n++) {
+      const got = portfolio.suggest(plane, h, n);
+      if ((n + 1) % 4 !== 0) {
+        assert.deepEqual(got, v5.suggest(plane, h, n), `trial ${n}`);
+        continue;
+      }
+      assert.deepEqual(got, v31.suggest(plane, h, n), `trial ${n}`);
+      if (paramsKey(got!) !== paramsKey(v5.suggest(plane, h, n)!)) differ++;
+    }
+    // The two rule sets pick differently (seed 10: 15 of 20).
+    assert.ok(differ >= 10, `${differ} of 20 differ`);
+  });
+
   test('failed configurations penalised: suggestions avoid the region that failed', () => {
     const h = run(new TpeSampler(9), line, () => 0.5, 12);
     const fails: TrialView[] = Array.from({ length: 12 }, (_, i) => ({ number: 12 + i, state: 'FAIL', params: { x: 0.4 + i / 60 } }));
@@ -246,6 +265,7 @@ describe('options', () => {
       startupDesign: 'random',
       rejectDuplicates: false,
       failedTrials: 'ignore',
+      optuna31Every: 0,
     });
   });
 
@@ -257,6 +277,8 @@ describe('options', () => {
     assert.throws(() => compileTpeOptions({ multivariate: 'yes' }), /field 'tpe.multivariate': expected true or false, but got "yes"/);
     assert.throws(() => compileTpeOptions({ startup_design: 'sobol' }), /expected one of random, latin-hypercube, but got "sobol"/);
     assert.throws(() => compileTpeOptions([1]), /expected a mapping of TPE options/);
+    assert.deepEqual(compileTpeOptions({ optuna31_every: 4 }), { ...DEFAULT_TPE_OPTIONS, optuna31Every: 4 });
+    assert.throws(() => compileTpeOptions({ optuna31_every: 2.5 }), /field 'tpe.optuna31_every': expected an integer >= 0, but got 2\.5/);
     assert.throws(() => new TpeSampler(0, { failedTrials: 'forget' as 'ignore' }), ConfigError);
   });
 
