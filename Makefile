@@ -100,6 +100,7 @@ fixtures:
 	$(PYTHON_REF) bench/reference/h5ad_fixtures.py tests/fixtures/h5ad
 	$(PYTHON_REF) bench/reference/markers_fixtures.py > tests/fixtures/interpret/markers.json
 	$(PYTHON_REF) bench/reference/layers_fixtures.py > tests/fixtures/layers_torch.json
+	$(PYTHON_REF) bench/reference/tpe31_fixtures.py tests/fixtures/tpe/parzen-3.1.json
 
 # Benchmarks: each compares against its reference tool in the same run and
 # prints the figures that BENCHMARKS.md records (with this command and the date).
