@@ -6,7 +6,7 @@
  *
  *   node --import tsx bench/tpe/head-to-head.ts
  *
- * Options: --seeds 20 --trials 100 (sequential; async runs 100 trials with 8
+ * Options: --seeds 20 --first-seed 0 (seeds first .. first + seeds - 1) --trials 100 (sequential; async runs 100 trials with 8
  * workers, 200 with 32) --jobs 2 (Optuna processes) --out .tmp/bench-tpe
  * (raw results) --report bench/results/tpe-head-to-head.md --reuse (keep
  * Optuna results of an earlier run whose unit definitions match)
@@ -122,7 +122,7 @@ function checkAgreement(problems: readonly Problem[]): { points: number; maxRelD
   return { points: points.length, maxRelDiff };
 }
 
-function makeUnits(problems: readonly Problem[], seeds: number, trials: number, withAsync: boolean): Unit[] {
+function makeUnits(problems: readonly Problem[], firstSeed: number, seeds: number, trials: number, withAsync: boolean): Unit[] {
   const problemsText = readFileSync(PROBLEMS_FILE, 'utf8');
   const spec = (u: Omit<Unit, 'spec' | 'key'>): string =>
     createHash('sha256')
@@ -132,7 +132,7 @@ function makeUnits(problems: readonly Problem[], seeds: number, trials: number, 
       .slice(0, 16);
   const units: Unit[] = [];
   for (const p of problems) {
-    for (let seed = 0; seed < seeds; seed++) {
+    for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
       const u = { mode: 'seq' as const, problem: p.name, seed, trials };
       units.push({ ...u, key: `seq:${p.name}:${seed}`, spec: spec(u) });
     }
@@ -141,7 +141,7 @@ function makeUnits(problems: readonly Problem[], seeds: number, trials: number, 
     for (const workers of WORKERS) {
       const n = workers === 8 ? trials : 2 * trials;
       for (const p of problems.filter((q) => ASYNC_PROBLEMS.includes(q.name))) {
-        for (let seed = 0; seed < seeds; seed++) {
+        for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
           const u = { mode: 'async' as const, problem: p.name, seed, trials: n, workers, durations: durationTable(seed, n) };
           units.push({ ...u, key: `async:${workers}:${p.name}:${seed}`, spec: spec(u) });
         }
@@ -283,6 +283,7 @@ function tally(cs: readonly Comparison[]): string {
 
 function main(): Promise<void> {
   const seeds = Number(arg('seeds', '20'));
+  const firstSeed = Number(arg('first-seed', '0'));
   const trials = Number(arg('trials', '100'));
   const jobs = Number(arg('jobs', String(Math.max(1, Math.min(2, availableParallelism())))));
   const out = arg('out', '.tmp/bench-tpe');
@@ -306,7 +307,7 @@ function main(): Promise<void> {
   }
   mkdirSync(out, { recursive: true });
   if (!flag('reuse')) for (const f of readdirSync(out).filter((f) => /^optuna5?-/.test(f))) rmSync(join(out, f));
-  const units = makeUnits(problems, seeds, trials, withAsync);
+  const units = makeUnits(problems, firstSeed, seeds, trials, withAsync);
   const sideStart = Date.now();
   const sideWall: Partial<Record<SamplerId, number>> = {};
   const python = Promise.all(sides.map((side) => startSide(side, units, out, jobs, byName).then(() => (sideWall[side.id] = (Date.now() - sideStart) / 1000))));
@@ -353,6 +354,7 @@ function main(): Promise<void> {
       units,
       results,
       seeds,
+      firstSeed,
       trials,
       agreement,
       loadBefore,
@@ -378,6 +380,7 @@ interface ReportInput {
   units: readonly Unit[];
   results: Map<string, UnitResult>;
   seeds: number;
+  firstSeed: number;
   trials: number;
   agreement: { points: number; maxRelDiff: number };
   loadBefore: string;
@@ -398,7 +401,7 @@ function buildReport(r: ReportInput): string {
   const md: string[] = [];
   const hasV5 = r.v5 !== '';
   const seqIds: SamplerId[] = hasV5 ? ['random', 'optuna', 'optuna5', 'ours', 'ours-pool', 'ours-31'] : ['random', 'optuna', 'ours', 'ours-pool', 'ours-31'];
-  const runsOf = (key: (seed: number) => string, id: SamplerId): Run[] => Array.from({ length: r.seeds }, (_, s) => r.results.get(key(s))!.runs[id]!);
+  const runsOf = (key: (seed: number) => string, id: SamplerId): Run[] => Array.from({ length: r.seeds }, (_, s) => r.results.get(key(r.firstSeed + s))!.runs[id]!);
   const checks: Array<{ x: number[]; y: number[]; p: number }> = [];
   const test = (a: SamplerId, b: SamplerId, xa: number[], xb: number[]): Comparison => {
     const c = compare(a, b, xa, xb);
@@ -445,7 +448,7 @@ function buildReport(r: ReportInput): string {
     '  |---|---|---:|---|',
     ...r.problems.map((p) => `  | ${p.name} | ${describeSpace(p)} | ${p.fstar.toPrecision(8)} | ${p.about} |`),
     '',
-    `- **Samplers**, seeds 0..${r.seeds - 1} each:`,
+    `- **Samplers**, seeds ${r.firstSeed}..${r.firstSeed + r.seeds - 1} each:`,
     `  - *Optuna 3.1* (Debian's ${r.versions.optuna}): \`optuna.samplers.TPESampler(seed=s, multivariate=True, constant_liar=True)\` (both set explicitly: 3.1's defaults are False), in-memory study, \`ask\`/\`tell\`, logging silenced.`,
   ];
   if (hasV5) {
@@ -457,7 +460,7 @@ function buildReport(r: ReportInput): string {
     `  - *cellsweep*: \`new TpeSampler(s)\`, the defaults (Optuna v5's semantics: multivariate, constant liar, 10 startup trials, 24 candidates).`,
     `  - *cellsweep pool*: \`new TpeSampler(s, ${JSON.stringify(POOL)})\`, the setting docs/tpe.md suggests for parallel trainers, chosen before the benchmark ran. In a sequential run only the Latin-hypercube startup and (on the all-discrete step-quadratic) duplicate rejection can act.`,
     `  - *cellsweep +SCR* (asynchronous runs only): \`{startupCountsRunning: true}\` alone.`,
-    `  - *cellsweep 3.1/4*: \`new TpeSampler(s, ${JSON.stringify(PORTFOLIO)})\`: every fourth suggestion made with Optuna 3.1.0's density rules, the others with v5's (docs/tpe.md). The period 4 was chosen among 2-5 on seeds 0-19 of this benchmark, so on these seeds its figures are optimistic; see BENCHMARKS.md for a check on other seeds.`,
+    `  - *cellsweep 3.1/4*: \`new TpeSampler(s, ${JSON.stringify(PORTFOLIO)})\`: every fourth suggestion made with Optuna 3.1.0's density rules, the others with v5's (docs/tpe.md). The period 4 was chosen among 2-5 on seeds 0-19 of this benchmark${r.firstSeed === 0 ? ', so on these seeds its figures are optimistic; see BENCHMARKS.md for a check on other seeds' : ''}.`,
     `  - *random*: \`RandomSampler(s)\`.`,
     `- **Sequential**: ${r.trials} trials per run: ask, evaluate, tell.`,
     `- **Rank test**: two-sided Mann-Whitney U on the ${r.seeds} final regrets of each sampler. The seeds are not paired (the two samplers draw from different random streams, so seed s of one has nothing in common with seed s of the other), hence an unpaired test. Normal approximation with tie and continuity corrections, alpha 0.05. *win*: the first-named sampler has significantly lower regret; *loss*: significantly higher; *tie*: p >= 0.05. The test is \`bench/tpe/stats.ts\`; every p-value in this file was recomputed with \`scipy.stats.mannwhitneyu(x, y, alternative="two-sided", method="asymptotic")\` (SciPy 1.10.1; with more than 8 values per sample that is its default method), see the end.`,

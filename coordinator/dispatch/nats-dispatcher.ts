@@ -171,7 +171,8 @@ export class NatsDispatcher implements Dispatcher {
       this.opts.onEvent?.({ type: 'publish_retry', runId: spec.runId, error: err.message });
     };
     // A lookup that fails (NATS restarting) is tried again, not taken for "absent": that would queue a run that is still queued.
-    if (resumed && (await retryUntilDone(() => this.recover(spec.runId, run), onFailure))) return;
+    // A run cancelled meanwhile stops the lookups (true: nothing left to publish).
+    if (resumed && (await retryUntilDone(async () => this.inFlight.get(spec.runId) !== run || (await this.recover(spec.runId, run)), onFailure))) return;
     const h = natsHeaders();
     h.set(headers.sweep, sweep);
     h.set(headers.maxDeliveries, String(this.opts.maxDeliveries ?? 3));
