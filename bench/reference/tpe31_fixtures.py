@@ -22,7 +22,7 @@ from optuna.samplers._tpe.parzen_estimator import _ParzenEstimator, _ParzenEstim
 from optuna.samplers._tpe.sampler import default_weights
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from tpe_fixtures import num, space_json  # noqa: E402
+from tpe_fixtures import draw_values, num, space_json  # noqa: E402
 
 COMMAND = "/usr/bin/python3 bench/reference/tpe31_fixtures.py tests/fixtures/tpe/parzen-3.1.json"
 
@@ -42,16 +42,7 @@ def main(out):
     }
 
     def draw(name, n):
-        d = spaces[name]
-        if isinstance(d, CategoricalDistribution):
-            return rng.integers(0, len(d.choices), n).astype(float)
-        if isinstance(d, IntDistribution):
-            return d.low + d.step * rng.integers(0, (d.high - d.low) // d.step + 1, n).astype(float)
-        if d.step is not None:
-            return np.round(d.low + d.step * rng.integers(0, int(round((d.high - d.low) / d.step)) + 1, n), 10)
-        if d.log:
-            return np.exp(rng.uniform(np.log(d.low), np.log(d.high), n))
-        return rng.uniform(d.low, d.high, n)
+        return draw_values(spaces[name], rng, n)
 
     def points(names, m=12):
         out = {}

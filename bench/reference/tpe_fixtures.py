@@ -160,6 +160,25 @@ def truncnorm_fixtures():
 
 # --------------------------------------------------------------------------- parzen (v5)
 
+def draw_values(d, rng, n):
+    """n random observations of distribution d, as floats (a categorical's are choice indices)."""
+    import numpy as np
+    from optuna.distributions import CategoricalDistribution, IntDistribution
+
+    if isinstance(d, CategoricalDistribution):
+        return rng.integers(0, len(d.choices), n).astype(float)
+    if isinstance(d, IntDistribution):
+        if d.log:
+            return np.round(np.exp(rng.uniform(np.log(d.low), np.log(d.high), n)))
+        return d.low + d.step * rng.integers(0, (d.high - d.low) // d.step + 1, n).astype(float)
+    if d.step is not None:
+        k = int(round((d.high - d.low) / d.step))
+        return np.round(d.low + d.step * rng.integers(0, k + 1, n), 10)
+    if d.log:
+        return np.exp(rng.uniform(np.log(d.low), np.log(d.high), n))
+    return rng.uniform(d.low, d.high, n)
+
+
 def space_json(dist):
     from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
@@ -202,19 +221,7 @@ def parzen_fixtures():
     }
 
     def draw(name, n):
-        d = spaces[name]
-        if isinstance(d, CategoricalDistribution):
-            return rng.integers(0, len(d.choices), n).astype(float)
-        if isinstance(d, IntDistribution):
-            if d.log:
-                return np.round(np.exp(rng.uniform(np.log(d.low), np.log(d.high), n)))
-            return d.low + d.step * rng.integers(0, (d.high - d.low) // d.step + 1, n).astype(float)
-        if d.step is not None:
-            k = int(round((d.high - d.low) / d.step))
-            return np.round(d.low + d.step * rng.integers(0, k + 1, n), 10)
-        if d.log:
-            return np.exp(rng.uniform(np.log(d.low), np.log(d.high), n))
-        return rng.uniform(d.low, d.high, n)
+        return draw_values(spaces[name], rng, n)
 
     def probe(name, n=9):
         d = spaces[name]

@@ -3,8 +3,19 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toWireParams } from '../../core/params.js';
-import { LocalTrainerPool, type PoolEvent } from '../../coordinator/dispatch/local-pool.js';
+import { LocalTrainerPool, type LocalPoolOptions, type PoolEvent } from '../../coordinator/dispatch/local-pool.js';
 import { BIN, tempDir, tinyDataset } from '../e2e/helpers.js';
+
+/** Two real wasm trainers, and the pool's events in `events`. */
+function startPool(dir: string, events: PoolEvent[], extra: Partial<LocalPoolOptions> = {}): Promise<LocalTrainerPool> {
+  return LocalTrainerPool.start({
+    trainers: 2,
+    command: [process.execPath, BIN, 'trainer', '--exit-with-parent', '--backend', 'wasm'],
+    logDir: dir,
+    onEvent: (e) => events.push(e),
+    ...extra,
+  });
+}
 
 /**
  * Real trainer processes: one is killed (-9) in the middle of a run. The
@@ -14,12 +25,7 @@ test('a trainer killed mid-run is reported and restarted; its run is delivered a
   const dir = tempDir('pool');
   const dataset = await tinyDataset(join(dir, 'd'), 'data6');
   const events: PoolEvent[] = [];
-  const pool = await LocalTrainerPool.start({
-    trainers: 2,
-    command: [process.execPath, BIN, 'trainer', '--exit-with-parent', '--backend', 'wasm'],
-    logDir: dir,
-    onEvent: (e) => events.push(e),
-  });
+  const pool = await startPool(dir, events);
   try {
     assert.equal(pool.capacity, 2);
     const pids = pool.pids();
@@ -82,13 +88,7 @@ test('a trainer that stops answering mid-run is killed as hung and restarted; it
   const dir = tempDir('pool-hung');
   const dataset = await tinyDataset(join(dir, 'd'), 'data6');
   const events: PoolEvent[] = [];
-  const pool = await LocalTrainerPool.start({
-    trainers: 2,
-    command: [process.execPath, BIN, 'trainer', '--exit-with-parent', '--backend', 'wasm'],
-    logDir: dir,
-    hangTimeoutMs: 3000,
-    onEvent: (e) => events.push(e),
-  });
+  const pool = await startPool(dir, events, { hangTimeoutMs: 3000 });
   const [pid1, pid2] = pool.pids();
   let stopped: number | undefined;
   try {
