@@ -425,7 +425,8 @@ function buildReport(r: ReportInput): string {
   md.push(`Date: ${new Date().toISOString().slice(0, 10)}. Command (from the repository root; the \`bench-tpe\` make target runs the first line):`);
   md.push('');
   md.push(`    ${COMMAND}`);
-  if (hasV5) md.push(`    ${COMMAND} --reuse --optuna-v5 ${r.v5}    # this report: adds the Optuna v5 reference column`);
+  const args = process.argv.slice(2).join(' ');
+  if (args !== '') md.push(`    ${COMMAND} ${args}    # this report`);
   md.push('');
   const sideTimes = Object.entries(r.sideWall)
     .map(([id, w]) => `${LABEL[id as SamplerId]} side ${((w as number) / 60).toFixed(1)} min`)
