@@ -104,11 +104,13 @@ export class FileJournal<R extends { op: string } = JournalRecord> implements Jo
 /**
  * The lock file appears whole, holder pid inside, or not at all (a hard link
  * to a file already written), so no process reads a half-made lock as stale.
- * A stale lock (its holder was killed) is removed only by the process that
- * holds `<lock>.takeover`, after it has looked again: two processes that both
- * saw the stale lock cannot both replace it. Written here because the lock
- * libraries on npm judge staleness by age, and a sweep may hold its journal
- * for days.
+ * Where the file system has no hard links (exFAT, some SMB mounts) the lock is
+ * made by exclusive create instead, and a lock without a pid yet is waited on
+ * for up to two seconds before it counts as stale. A stale lock (its holder was
+ * killed) is removed only by the process that holds `<lock>.takeover`, after it
+ * has looked again and found the same holder: two processes that both saw the
+ * stale lock cannot both replace it. Written here because the lock libraries
+ * on npm judge staleness by age, and a sweep may hold its journal for days.
  */
 async function takeLock(path: string): Promise<void> {
   const lock = `${path}.lock`;
@@ -116,30 +118,42 @@ async function takeLock(path: string): Promise<void> {
   const mine = `${lock}.${process.pid}.${randomBytes(4).toString('hex')}`;
   try {
     await writeFile(mine, `${process.pid}\n`);
-    // A takeover takes microseconds; one that lasts seconds is a guard whose pid now belongs to another process.
-    const deadline = Date.now() + 2000;
+    // A takeover, or an exclusive create's write of its pid, takes microseconds.
+    // One that looks the same for seconds was killed, or its pid now belongs to
+    // another process: `patient` waits on one such sight for two seconds.
+    const firstSeen = new Map<string, number>();
+    const patient = async (sight: string): Promise<boolean> => {
+      const since = firstSeen.get(sight) ?? Date.now();
+      firstSeen.set(sight, since);
+      if (Date.now() - since > 2000) return false;
+      await sleep(5);
+      return true;
+    };
     for (;;) {
-      if (await linkIfAbsent(mine, lock)) return;
+      if (await publishIfAbsent(mine, lock)) return;
       const holder = await lockHolder(lock);
       if (holder === undefined) continue; // released meanwhile
+      if (!isPid(holder) && (await patient(`lock ${holder}`))) continue;
       if (isLiveHolder(holder)) throw inUse(lock, holder);
-      if (!(await linkIfAbsent(mine, guard))) {
+      if (!(await publishIfAbsent(mine, guard))) {
         const taker = await lockHolder(guard);
+        if (taker === undefined) continue;
         // A taker killed inside its takeover leaves the guard behind. Removing it
         // is not guarded itself: openers racing at that moment could both win,
         // which needs a kill within the microseconds of a takeover first.
-        if (taker !== undefined && !isLiveHolder(taker)) await rm(guard, { force: true });
-        else if (Date.now() > deadline) {
-          throw new JournalError(`a takeover of the stale lock by process ${taker} has not finished; remove this file if that process is not cellsweep`, { file: guard });
-        } else await sleep(5);
+        if (isPid(taker) && !isLiveHolder(taker)) await rm(guard, { force: true });
+        else if (!(await patient(`guard ${taker}`))) {
+          const who = isPid(taker) ? `process ${taker}` : 'a process that did not write its pid';
+          throw new JournalError(`a takeover of the stale lock by ${who} has not finished; remove this file if that process is not cellsweep`, { file: guard });
+        }
         continue;
       }
       try {
         const again = await lockHolder(lock);
-        if (again !== undefined && isLiveHolder(again)) throw inUse(lock, again);
+        if (again !== undefined && !Object.is(again, holder)) continue; // someone else's lock now: judge it afresh
         await rm(lock, { force: true });
-        // A process that found no lock may have linked its own since: then it holds the lock.
-        if (await linkIfAbsent(mine, lock)) return;
+        // A process that found no lock may have made its own since: then it holds the lock.
+        if (await publishIfAbsent(mine, lock)) return;
       } finally {
         await rm(guard, { force: true });
       }
@@ -152,15 +166,38 @@ async function takeLock(path: string): Promise<void> {
   }
 }
 
-/** link(2) fails when the target exists: true when this call made it. */
-async function linkIfAbsent(existing: string, target: string): Promise<boolean> {
+/** What link(2) answers on file systems without hard links. */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/**
+ * Makes `target` a copy of `mine` (a file holding our pid) unless it exists:
+ * true when this call made it. A hard link appears with its content; the
+ * exclusive create used without hard links is empty for a moment, which
+ * readers wait out (`patient` in takeLock).
+ */
+async function publishIfAbsent(mine: string, target: string): Promise<boolean> {
   try {
-    await link(existing, target);
+    await link(mine, target);
     return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') return false;
+    if (!NO_HARD_LINKS.has(code)) throw err;
+  }
+  let handle: FileHandle;
+  try {
+    handle = await open(target, 'wx');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw err;
   }
+  try {
+    await handle.writeFile(await readFile(mine));
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return true;
 }
 
 async function lockHolder(file: string): Promise<number | undefined> {
@@ -177,7 +214,12 @@ async function lockHolder(file: string): Promise<number | undefined> {
  * process that left the lock.
  */
 function isLiveHolder(pid: number): boolean {
-  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid);
+  return isPid(pid) && pid !== process.pid && isAlive(pid);
+}
+
+/** False for an empty or half-written lock file. */
+function isPid(n: number): boolean {
+  return Number.isInteger(n) && n > 0;
 }
 
 function inUse(lock: string, holder: number): JournalError {
