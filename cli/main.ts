@@ -6,7 +6,8 @@ const USAGE = `cellsweep: hyperparameter sweeps for single-cell drug-response tr
 Usage:
   cellsweep sweep [FILE] [--out DIR] [--trainers N] [--backend B]   run a sweep (no FILE: the embedded demo)
   cellsweep sweep --resume DIR                                      continue a stopped or killed sweep
-  cellsweep report DIR                                              print the summary of a sweep directory
+  cellsweep report DIR [--all-trials]                               print the summary of a sweep directory
+  cellsweep followup DIR                                            write a sweep re-running each best configuration (robustness, ablation)
   cellsweep train --dataset DIR [--model M] [--seed S] [--set k=v]  one training run, for debugging
   cellsweep datasets synth --shape data1 --out DIR [--genes N] [--seed S]
   cellsweep datasets check DIR                                      load and preprocess a dataset, report it
@@ -25,6 +26,7 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   sweep: async () => (await import('./commands/sweep.js')).sweepCommand,
   report: async () => (await import('./commands/report.js')).reportCommand,
+  followup: async () => (await import('./commands/followup.js')).followupCommand,
   train: async () => (await import('./commands/train.js')).trainCommand,
   datasets: async () => (await import('./commands/datasets.js')).datasetsCommand,
   trainer: async () => (await import('./commands/trainer.js')).trainerCommand,

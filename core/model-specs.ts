@@ -39,6 +39,28 @@ const trainingSettings = {
   dropout: { type: 'float', default: 0.5, min: 0, max: 0.95, help: 'dropout rate after each hidden layer' },
 } as const satisfies Record<string, SettingSpec>;
 
+/**
+ * Settings every real family shares: which target cells a run trains and is
+ * scored on. SCTL's robustness check (section 3.3) re-runs the best
+ * configuration on 20 random 80% subsamples of the cells.
+ */
+const targetSettings = {
+  target_fraction: {
+    type: 'float',
+    default: 1,
+    min: 0.05,
+    max: 1,
+    help: 'train and score on this random share of the target cells (SCTL section 3.3: 0.8); 1 = all of them',
+  },
+  target_subsample: {
+    type: 'int',
+    default: 0,
+    min: 0,
+    max: 1000000,
+    help: 'which random subsample target_fraction draws (the draw\'s seed; the run\'s seed still seeds training)',
+  },
+} as const satisfies Record<string, SettingSpec>;
+
 export const BULK_MLP: ModelSpec = {
   name: 'bulk-mlp',
   description: 'No-transfer baseline: an MLP trained on bulk labels only, applied to the cells',
@@ -51,6 +73,7 @@ export const BULK_MLP: ModelSpec = {
       help: 'hidden layers of the predictor (SCTL Table 5: depth d = d-1 layers of 128, then 64)',
     },
     ...trainingSettings,
+    ...targetSettings,
   },
 };
 
@@ -143,6 +166,7 @@ export const SCTL: ModelSpec = {
     ot_tau: { type: 'float', default: 1, min: 1e-3, max: 1e6, help: 'KL marginal relaxation of the unbalanced OT (paper: 1)' },
     ot_outer: { type: 'int', default: 10, min: 1, max: 100, help: 'proximal point (outer) steps of the OT solver' },
     ot_inner: { type: 'int', default: 10, min: 1, max: 1000, help: 'scaling (inner) steps per outer step of the OT solver' },
+    ...targetSettings,
   },
 };
 

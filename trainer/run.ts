@@ -3,6 +3,7 @@ import { CellsweepError, ConfigError, DataError, InterruptedError, TrainingError
 import { resolveSettings } from '../core/model-specs.js';
 import { fromWireParams } from '../core/params.js';
 import { interpret } from './interpret/interpretation.js';
+import { subsampleCells, targetSubsample } from './data/subsample.js';
 import { averagePrecision, rocAuc } from './metrics/index.js';
 import { modelFamily } from './models/registry.js';
 import type { DatasetCache } from './worker/dataset-cache.js';
@@ -37,7 +38,7 @@ export async function executeRun(spec: RunSpec, ctx: RunContext): Promise<RunOut
     const settings = resolveSettings(family.spec, fromWireParams(spec.params));
     // Before and after loading: a load can take minutes, and a run stopped meanwhile should not train.
     if (ctx.signal.aborted) throw new InterruptedError();
-    const data = await ctx.datasets.get(spec.dataset);
+    const data = subsampleCells(await ctx.datasets.get(spec.dataset), targetSubsample(settings));
     const loaded = performance.now();
     if (ctx.signal.aborted) throw new InterruptedError();
     ctx.onLoaded?.();

@@ -6,7 +6,7 @@ import { formatParams, toWireParams } from '../../core/params.js';
 import { runId } from '../../core/runs.js';
 import { readSweepDir } from '../../coordinator/journal/sweep-dir.js';
 import { cellsTsv, markersTsv, planTsv } from '../../coordinator/report/interpretation-files.js';
-import { failedTrials, summaryTable } from '../../coordinator/report/outputs.js';
+import { allTrialsTable, failedTrials, summaryTable } from '../../coordinator/report/outputs.js';
 import type { SweepState } from '../../coordinator/study/sweep-state.js';
 import { selectBackend } from '../../trainer/backend/index.js';
 import { loadPrepared } from '../../trainer/data/index.js';
@@ -14,7 +14,7 @@ import { executeRun } from '../../trainer/run.js';
 import { DatasetCache } from '../../trainer/worker/dataset-cache.js';
 import { checkBackendOption, intOption, parseCommand } from '../args.js';
 
-const USAGE = `Usage: cellsweep report DIR
+const USAGE = `Usage: cellsweep report DIR [--all-trials]
        cellsweep report DIR --interpret [--study NAME] [--seed S] [--backend B]`;
 
 /**
@@ -22,17 +22,20 @@ const USAGE = `Usage: cellsweep report DIR
  * safe while the sweep runs). With --interpret, each study's best
  * configuration is trained once more with the interpretability outputs on
  * (predicted groups, marker genes, the OT plan) into DIR/interpret/<study>/.
+ * With --all-trials, every complete trial's mean ± std, and per study the
+ * spread of the trial means (a follow-up sweep's figures: cellsweep followup).
  */
 export async function reportCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(
     argv,
-    { interpret: { type: 'boolean', default: false }, study: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' } },
+    { 'all-trials': { type: 'boolean', default: false }, interpret: { type: 'boolean', default: false }, study: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' } },
     USAGE,
   );
   if (positionals.length !== 1) throw new ConfigError(`expected one sweep directory\n\n${USAGE}`);
   const dir = resolve(positionals[0]!);
   const state = await readSweepDir(dir);
   process.stdout.write(`sweep ${state.config.name} (${state.sweepId}): ${state.status}\n\n${summaryTable(state)}\n`);
+  if (values['all-trials']) process.stdout.write(`\n${allTrialsTable(state)}`);
   const failed = failedTrials(state);
   if (failed.length > 0) {
     process.stdout.write(`\nfailed trials:\n${failed.map((t) => `  ${t.study} #${t.number}: ${t.reason ?? ''}`).join('\n')}\n`);

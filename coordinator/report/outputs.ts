@@ -1,4 +1,5 @@
 import { formatParams, formatValue, type ParamValue } from '../../core/params.js';
+import { summarize } from '../../core/stats.js';
 import { type Study, type SweepState, type Trial } from '../study/sweep-state.js';
 
 /**
@@ -122,6 +123,30 @@ export function summaryTable(state: SweepState): string {
     ]);
   }
   return alignColumns(rows);
+}
+
+/**
+ * Every complete trial of every study with its mean ± std over seeds, then
+ * per study the mean ± std of the trial means: for a follow-up sweep
+ * (followup.ts) the seed, subsample and ablation figures of SCTL's checks.
+ */
+export function allTrialsTable(state: SweepState): string {
+  const parts: string[] = [];
+  for (const study of state.studies.values()) {
+    const done = study.trials.filter((t) => t.state === 'COMPLETE' && t.auc !== undefined && t.aupr !== undefined);
+    const rows = [['trial', 'runs', 'AUC', 'AUPR', 'configuration']];
+    for (const t of done) rows.push([`#${t.number}`, String(t.auc!.n), pm(t.auc!.mean, t.auc!.std), pm(t.aupr!.mean, t.aupr!.std), formatParams(t.params)]);
+    const over = (pick: (t: Trial) => number): string => {
+      const s = summarize(done.map(pick));
+      return pm(s.mean, s.std);
+    };
+    parts.push(
+      `${study.config.name} (${study.config.model}, ${done.length} of ${study.config.trials} trials complete)\n` +
+        (done.length === 0 ? '  no complete trial\n' : alignColumns(rows).replace(/^/gm, '  ') + '\n') +
+        (done.length > 1 ? `  over the ${done.length} trials: AUC ${over((t) => t.auc!.mean)}, AUPR ${over((t) => t.aupr!.mean)}\n` : ''),
+    );
+  }
+  return parts.join('\n');
 }
 
 export function pm(mean: number, std: number): string {

@@ -79,3 +79,16 @@ test('a run cancelled mid-training throws InterruptedError at the next epoch and
   await assert.rejects(run, { name: 'InterruptedError' });
   assert.deepEqual(epochs, [1, 2]);
 });
+
+test('target_fraction trains and scores on a seeded share of the cells: the same subsample number gives the same cells and result', async () => {
+  const { ctx, dataset } = await context();
+  const all = await executeRun(spec(dataset, { epochs: 2 }), ctx);
+  const sub = (which: number): Promise<unknown> => executeRun(spec(dataset, { epochs: 2, target_fraction: 0.8, target_subsample: which }), ctx);
+  const [a, again, b] = [await sub(1), await sub(1), await sub(2)];
+  assert.ok('result' in all && 'result' in (a as object) && 'result' in (b as object), JSON.stringify({ all, a, b }));
+  const result = (o: unknown) => (o as { result: { cells: number; auc: number; trainSeconds: number; loadSeconds: number } }).result;
+  assert.equal(result(a).cells, Math.round(0.8 * result(all).cells));
+  const scores = (o: unknown) => ({ auc: result(o).auc, cells: result(o).cells });
+  assert.deepEqual(scores(again), scores(a), 'same subsample and seed: same result');
+  assert.notEqual(result(b).auc, result(a).auc, 'another subsample scores other cells');
+});
