@@ -56,31 +56,38 @@ test(
       writeFileSync(
         sweepFile,
         `name: observability-test
-model: bulk-mlp
+model: sleep
 sampler: tpe
 seed: 5
 trials: 4
 seeds: [1, 2]
 trainers: 2
-fixed: {epochs: 30}
+space: {signal: {type: float, low: 0.2, high: 0.9}}
+fixed: {seconds: 1.5, epochs: 5}
 studies:
   - {name: d6, dataset: ${dataset}}
 `,
       );
+      // The test model's runs last 1.5 s whatever the machine, so suggestions and run ends fall in
+      // different scrapes (2 s apart) and every rate on the dashboard has something to show.
       const result = await cli(['sweep', sweepFile, '--coordinator', listen, '--token-file', join(state, 'token')]);
       assert.equal(result.code, 0, result.stderr + logs());
-      const bestAuc = Number(/d6\s+bulk-mlp\s+4\/4\s+8\/8\s+(\d\.\d+)/.exec(result.stdout)?.[1]);
+      const bestAuc = Number(/d6\s+sleep\s+4\/4\s+8\/8\s+(\d\.\d+)/.exec(result.stdout)?.[1]);
       assert.ok(bestAuc > 0, `the CLI printed the best AUC:\n${result.stdout}`);
 
       // Query at a moment when the sweep's end has been scraped, every trainer has closed its last run
       // (it counts the run after acknowledging it, a moment after the coordinator records the outcome),
-      // and every target's last scrape succeeded (on a loaded machine a scrape can time out, and a
-      // failed scrape hides the target's series).
+      // every target's last scrape succeeded (on a loaded machine a scrape can time out, and a
+      // failed scrape hides the target's series), and the rates have two samples.
       const at = await waitForAsync(
         'Prometheus to scrape the finished sweep from every target',
         async () => {
+          // rate() needs two samples of a series in its window: a sweep that ends between two scrapes has one until the next.
+          const twoSamples = (metric: string): string => `min(count_over_time(${metric}{sweep="observability-test"}[1m])) >= 2`;
           const samples = await prometheus!.query(
-            'sum(up) == 3 and on() sum(cellsweep_trainer_busy) == 0 and on() cellsweep_sweep_status{sweep="observability-test", status="complete"} == 1',
+            'sum(up) == 3 and on() sum(cellsweep_trainer_busy) == 0 and on() cellsweep_sweep_status{sweep="observability-test", status="complete"} == 1' +
+              ` and on() ${twoSamples('cellsweep_run_outcomes_total')} and on() ${twoSamples('cellsweep_run_duration_seconds_count')}` +
+              ` and on() ${twoSamples('cellsweep_suggestion_duration_seconds_count')}`,
           );
           return samples.length === 1 ? samples[0]!.value[0] : undefined;
         },
@@ -116,8 +123,8 @@ studies:
         assert.equal(await value('sum(cellsweep_run_outcomes_total{sweep="observability-test", outcome="finished"})'), 8);
         assert.equal(await value('sum(cellsweep_suggestion_duration_seconds_count{sweep="observability-test", sampler="tpe"})'), 4);
         assert.equal(await value('sum(cellsweep_trainer_runs_total{outcome="finished"})'), 8);
-        // 8 runs of 30 epochs; the first epoch of each run is timed from the end of its data load.
-        assert.equal(await value('sum(cellsweep_epoch_duration_seconds_count{model="bulk-mlp"})'), 240);
+        // 8 runs of 5 epochs; the first epoch of each run is timed from the end of its data load.
+        assert.equal(await value('sum(cellsweep_epoch_duration_seconds_count{model="sleep"})'), 40);
         assert.equal(await value('count(cellsweep_trainer_backend_info{backend="wasm"})'), 2);
         assert.ok(Math.abs((await value('cellsweep_best_auc{sweep="observability-test"}')) - bestAuc) < 0.0006, 'best AUC as the CLI printed it (3 decimals)');
         const busy = await value('sum(cellsweep_trainer_busy_seconds_total)');

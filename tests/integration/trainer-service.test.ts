@@ -71,8 +71,11 @@ test('failures come back as outcomes with reasons, and the trainer keeps serving
 });
 
 test('one run at a time: a second concurrent run is refused with RESOURCE_EXHAUSTED', async () => {
-  const first = endpoint.train(spec({ epochs: 3 }), new AbortController().signal, () => undefined);
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  // The second call is made once the first has reported an epoch, with 19 left: however fast the machine, it is mid-run.
+  let midRun!: () => void;
+  const training = new Promise<void>((resolve) => (midRun = resolve));
+  const first = endpoint.train(spec({ epochs: 20 }), new AbortController().signal, () => midRun());
+  await training;
   await assert.rejects(endpoint.train(spec({ epochs: 1 }, { runId: 's/0/50', seed: 50 }), new AbortController().signal, () => undefined), (err: unknown) => {
     assert.ok(err instanceof TransportError);
     assert.equal(err.grpcCode, 8);
