@@ -46,7 +46,10 @@ const POOL: Partial<TpeOptions> = { startupCountsRunning: true, startupDesign: '
 /** The portfolio of density rules (TpeOptions.optuna31Every): every fourth suggestion with Optuna 3.1.0's. */
 const PORTFOLIO: Partial<TpeOptions> = { optuna31Every: 4 };
 
-type SamplerId = 'random' | 'optuna' | 'optuna5' | 'ours' | 'ours-scr' | 'ours-pool' | 'ours-31';
+/** Categorical mutation (TpeOptions.categoricalMutationEvery): every fourth suggestion's categories drawn at random. */
+const MUTATION: Partial<TpeOptions> = { categoricalMutationEvery: 4 };
+
+type SamplerId = 'random' | 'optuna' | 'optuna5' | 'ours' | 'ours-scr' | 'ours-pool' | 'ours-31' | 'ours-mut';
 const LABEL: Record<SamplerId, string> = {
   random: 'random',
   optuna: 'Optuna 3.1',
@@ -55,6 +58,7 @@ const LABEL: Record<SamplerId, string> = {
   'ours-scr': 'cellsweep +SCR',
   'ours-pool': 'cellsweep pool',
   'ours-31': 'cellsweep 3.1/4',
+  'ours-mut': 'cellsweep mut/4',
 };
 
 interface Unit {
@@ -95,6 +99,8 @@ function ourSampler(id: SamplerId, seed: number): Sampler {
       return new TpeSampler(seed, POOL);
     case 'ours-31':
       return new TpeSampler(seed, PORTFOLIO);
+    case 'ours-mut':
+      return new TpeSampler(seed, MUTATION);
     case 'optuna':
     case 'optuna5':
       throw new Error('Optuna runs on the Python side');
@@ -235,7 +241,7 @@ function runOurs(units: readonly Unit[], problems: ReadonlyMap<string, Problem>)
   let last = Date.now();
   units.forEach((u, n) => {
     const p = problems.get(u.problem)!;
-    const ids: SamplerId[] = u.mode === 'seq' ? ['random', 'ours', 'ours-pool', 'ours-31'] : ['random', 'ours', 'ours-scr', 'ours-pool', 'ours-31'];
+    const ids: SamplerId[] = u.mode === 'seq' ? ['random', 'ours', 'ours-pool', 'ours-31', 'ours-mut'] : ['random', 'ours', 'ours-scr', 'ours-pool', 'ours-31', 'ours-mut'];
     const runs: Partial<Record<SamplerId, Run>> = {};
     for (const id of ids) {
       const t0 = performance.now();
@@ -400,7 +406,7 @@ interface ReportInput {
 function buildReport(r: ReportInput): string {
   const md: string[] = [];
   const hasV5 = r.v5 !== '';
-  const seqIds: SamplerId[] = hasV5 ? ['random', 'optuna', 'optuna5', 'ours', 'ours-pool', 'ours-31'] : ['random', 'optuna', 'ours', 'ours-pool', 'ours-31'];
+  const seqIds: SamplerId[] = hasV5 ? ['random', 'optuna', 'optuna5', 'ours', 'ours-pool', 'ours-31', 'ours-mut'] : ['random', 'optuna', 'ours', 'ours-pool', 'ours-31', 'ours-mut'];
   const runsOf = (key: (seed: number) => string, id: SamplerId): Run[] => Array.from({ length: r.seeds }, (_, s) => r.results.get(key(r.firstSeed + s))!.runs[id]!);
   const checks: Array<{ x: number[]; y: number[]; p: number }> = [];
   const test = (a: SamplerId, b: SamplerId, xa: number[], xb: number[]): Comparison => {
@@ -462,6 +468,7 @@ function buildReport(r: ReportInput): string {
     `  - *cellsweep pool*: \`new TpeSampler(s, ${JSON.stringify(POOL)})\`, the setting docs/tpe.md suggests for parallel trainers, chosen before the benchmark ran. In a sequential run only the Latin-hypercube startup and (on the all-discrete step-quadratic) duplicate rejection can act.`,
     `  - *cellsweep +SCR* (asynchronous runs only): \`{startupCountsRunning: true}\` alone.`,
     `  - *cellsweep 3.1/4*: \`new TpeSampler(s, ${JSON.stringify(PORTFOLIO)})\`: every fourth suggestion made with Optuna 3.1.0's density rules, the others with v5's (docs/tpe.md). The period 4 was chosen among 2-5 on seeds 0-19 of this benchmark${r.firstSeed === 0 ? ', so on these seeds its figures are optimistic; see BENCHMARKS.md for a check on other seeds' : ''}.`,
+    `  - *cellsweep mut/4*: \`new TpeSampler(s, ${JSON.stringify(MUTATION)})\`: every fourth suggestion keeps TPE's numeric parameters and draws its categorical ones uniformly (docs/tpe.md). The period 4 was chosen among 3, 4 and 6 on seeds 20-39 of this benchmark${r.firstSeed === 20 ? ', so on these seeds its figures are optimistic; see BENCHMARKS.md for a check on other seeds' : ''}.`,
     `  - *random*: \`RandomSampler(s)\`.`,
     `- **Sequential**: ${r.trials} trials per run: ask, evaluate, tell.`,
     `- **Rank test**: two-sided Mann-Whitney U on the ${r.seeds} final regrets of each sampler. The seeds are not paired (the two samplers draw from different random streams, so seed s of one has nothing in common with seed s of the other), hence an unpaired test. Normal approximation with tie and continuity corrections, alpha 0.05. *win*: the first-named sampler has significantly lower regret; *loss*: significantly higher; *tie*: p >= 0.05. The test is \`bench/tpe/stats.ts\`; every p-value in this file was recomputed with \`scipy.stats.mannwhitneyu(x, y, alternative="two-sided", method="asymptotic")\` (SciPy 1.10.1; with more than 8 values per sample that is its default method), see the end.`,
@@ -490,6 +497,7 @@ function buildReport(r: ReportInput): string {
     ['cellsweep vs Optuna 3.1', 'ours', 'optuna'],
     ['pool vs Optuna 3.1', 'ours-pool', 'optuna'],
     ['3.1/4 vs Optuna 3.1', 'ours-31', 'optuna'],
+    ['mut/4 vs Optuna 3.1', 'ours-mut', 'optuna'],
     ...(hasV5 ? ([['cellsweep vs Optuna v5', 'ours', 'optuna5']] as Array<[string, SamplerId, SamplerId]>) : []),
     ['cellsweep vs random', 'ours', 'random'],
     ['Optuna 3.1 vs random', 'optuna', 'random'],
@@ -563,7 +571,7 @@ function buildReport(r: ReportInput): string {
   }
 
   if (r.withAsync) {
-    const asyncIds: SamplerId[] = hasV5 ? ['random', 'optuna', 'optuna5', 'ours', 'ours-scr', 'ours-pool', 'ours-31'] : ['random', 'optuna', 'ours', 'ours-scr', 'ours-pool', 'ours-31'];
+    const asyncIds: SamplerId[] = hasV5 ? ['random', 'optuna', 'optuna5', 'ours', 'ours-scr', 'ours-pool', 'ours-31', 'ours-mut'] : ['random', 'optuna', 'ours', 'ours-scr', 'ours-pool', 'ours-31', 'ours-mut'];
     md.push('## Asynchronous workers: regret against simulated wall-clock');
     md.push('');
     md.push(
@@ -579,6 +587,7 @@ function buildReport(r: ReportInput): string {
       ['+SCR vs 3.1', 'ours-scr', 'optuna'],
       ['pool vs 3.1', 'ours-pool', 'optuna'],
       ['3.1/4 vs 3.1', 'ours-31', 'optuna'],
+      ['mut/4 vs 3.1', 'ours-mut', 'optuna'],
       ...(hasV5 ? ([['cellsweep vs v5', 'ours', 'optuna5']] as Array<[string, SamplerId, SamplerId]>) : []),
     ];
     const endComparisons = asyncPairs.map((): Comparison[] => []);
@@ -642,7 +651,7 @@ function buildReport(r: ReportInput): string {
   md.push(`- Problems: TypeScript and Python agree on ${r.agreement.points} points to a relative ${r.agreement.maxRelDiff.toExponential(1)}; each f* is checked by tests/bench/tpe-problems.test.ts.`);
   const t = r.seconds;
   md.push(
-    `- cellsweep side (all seeds and problems, sequential and asynchronous, one process, this run): random ${t.random?.toFixed(1)} s, cellsweep ${t.ours?.toFixed(1)} s, +SCR ${(t['ours-scr'] ?? 0).toFixed(1)} s, pool ${t['ours-pool']?.toFixed(1)} s, 3.1/4 ${(t['ours-31'] ?? 0).toFixed(1)} s.`,
+    `- cellsweep side (all seeds and problems, sequential and asynchronous, one process, this run): random ${t.random?.toFixed(1)} s, cellsweep ${t.ours?.toFixed(1)} s, +SCR ${(t['ours-scr'] ?? 0).toFixed(1)} s, pool ${t['ours-pool']?.toFixed(1)} s, 3.1/4 ${(t['ours-31'] ?? 0).toFixed(1)} s, mut/4 ${(t['ours-mut'] ?? 0).toFixed(1)} s.`,
   );
   for (const [id, time] of Object.entries(r.pyTime)) {
     md.push(`- ${LABEL[id as SamplerId]} side: its ${r.units.length} units took ${(time.wall / 60).toFixed(1)} min wall and ${(time.cpu / 60).toFixed(1)} min CPU in all, summed over units as recorded when they ran.`);

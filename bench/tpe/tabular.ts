@@ -7,8 +7,8 @@
  *
  *   node --import tsx bench/tpe/tabular.ts --table runs/tabular-sctl/trials.csv [--seeds 20] [--trials 200] [--tolerance 0.005]
  *
- * Samplers: cellsweep's TPE (defaults: Optuna v5 semantics, and with
- * optuna31Every: 4), random search,
+ * Samplers: cellsweep's TPE (defaults: Optuna v5 semantics, with
+ * optuna31Every: 4, and with categoricalMutationEvery: 4), random search,
  * and Optuna 3.1's TPESampler(multivariate=True, constant_liar=True) through
  * bench/tpe/tabular.py (/usr/bin/python3), each with seeds 0..seeds-1, one
  * trial at a time. Prints the median trials-to-target per sampler (a run that
@@ -57,6 +57,8 @@ const results: Record<string, number[]> = {
   'cellsweep TPE': Array.from({ length: seeds }, (_, s) => score(new TpeSampler(s))),
   // The portfolio of density rules (docs/tpe.md, optuna31Every), as in bench/results/tpe-head-to-head-optuna31.md.
   'cellsweep TPE 3.1/4': Array.from({ length: seeds }, (_, s) => score(new TpeSampler(s, { optuna31Every: 4 }))),
+  // Categorical mutation (docs/tpe.md, categoricalMutationEvery), as in bench/results/tpe-head-to-head-seeds40.md.
+  'cellsweep TPE mut/4': Array.from({ length: seeds }, (_, s) => score(new TpeSampler(s, { categoricalMutationEvery: 4 }))),
   random: Array.from({ length: seeds }, (_, s) => score(new RandomSampler(s))),
 };
 if (!values['no-optuna']) {

@@ -162,6 +162,12 @@ export class TpeSampler implements Sampler {
 
     const candidates = model.candidates(rng.derive('candidates'), this.options.nEiCandidates);
     const best = candidates[0]!;
+    const mutateEvery = this.options.categoricalMutationEvery;
+    if (mutateEvery > 0 && (trialNumber + 1) % mutateEvery === 0) {
+      const mutated = mutateCategoricals(space, decodeParams(space, best.x), rng.derive('categorical-mutation'));
+      // Without categoricals, or onto a seen point, it is an ordinary suggestion.
+      if (mutated !== undefined && (seen === undefined || !seen.has(paramsKey(mutated)))) return mutated;
+    }
     if (seen === undefined || !seen.has(paramsKey(decodeParams(space, best.x)))) return decodeParams(space, best.x);
 
     // Exact-duplicate rejection: the best unseen candidate, then fresh rounds, then the best unseen point of the space.
@@ -186,6 +192,17 @@ export class TpeSampler implements Sampler {
     for (let i = 1; i < scores.length; i++) if (scores[i]! > scores[arg]!) arg = i;
     return unseen[arg]!;
   }
+}
+
+/** `params` with every categorical value drawn uniformly from its choices; undefined when the space has none. */
+function mutateCategoricals(space: SearchSpace, params: Params, rng: Rng): Params | undefined {
+  const categoricals = space.params.filter(([, def]) => def.type === 'categorical');
+  if (categoricals.length === 0) return undefined;
+  const out: Record<string, ParamValue> = { ...params };
+  for (const [name, def] of categoricals) {
+    if (def.type === 'categorical') out[name] = def.choices[rng.int(0, def.choices.length - 1)]!;
+  }
+  return out;
 }
 
 interface Candidate {

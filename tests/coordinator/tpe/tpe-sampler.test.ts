@@ -177,6 +177,34 @@ describe('TPE', () => {
     assert.ok(differ >= 10, `${differ} of 20 differ`);
   });
 
+  test('categoricalMutationEvery: every k-th suggestion keeps TPE\'s numbers and draws its categories at random', () => {
+    const f = (p: Params): number => (p.x as number) - Math.abs(Math.log10(p.lr as number) + 2) + (p.sampling === 'smote' ? 1 : 0);
+    const h = run(new TpeSampler(12), mixed, f, 30);
+    const plain = new TpeSampler(12);
+    const mutating = new TpeSampler(12, { categoricalMutationEvery: 3 });
+    const categoricals = mixed.params.filter(([, d]) => d.type === 'categorical').map(([name]) => name);
+    assert.ok(categoricals.length > 0);
+    const numbers = (p: Params): Params => Object.fromEntries(Object.entries(p).filter(([k]) => !categoricals.includes(k)));
+    let changed = 0;
+    const drawn = new Set<string>();
+    for (let n = 30; n < 90; n++) {
+      const got = mutating.suggest(mixed, h, n)!;
+      const tpe = plain.suggest(mixed, h, n)!;
+      if ((n + 1) % 3 !== 0) {
+        assert.deepEqual(got, tpe, `trial ${n}`);
+        continue;
+      }
+      assert.deepEqual(numbers(got), numbers(tpe), `trial ${n}: the numeric parameters are TPE's`);
+      assert.deepEqual(mutating.suggest(mixed, h, n), got, 'seeded');
+      if (paramsKey(got) !== paramsKey(tpe)) changed++;
+      drawn.add(categoricals.map((c) => got[c]).join(','));
+    }
+    assert.ok(changed >= 8 && drawn.size >= 3, `${changed} of 20 changed, ${drawn.size} category combinations drawn`);
+    // Nothing to mutate: an ordinary suggestion.
+    const hp = run(new TpeSampler(12), plane, quadratic, 20);
+    for (let n = 20; n < 30; n++) assert.deepEqual(new TpeSampler(12, { categoricalMutationEvery: 1 }).suggest(plane, hp, n), plain.suggest(plane, hp, n));
+  });
+
   test('failed configurations penalised: suggestions avoid the region that failed', () => {
     const h = run(new TpeSampler(9), line, () => 0.5, 12);
     const fails: TrialView[] = Array.from({ length: 12 }, (_, i) => ({ number: 12 + i, state: 'FAIL', params: { x: 0.4 + i / 60 } }));
@@ -266,6 +294,7 @@ describe('options', () => {
       rejectDuplicates: false,
       failedTrials: 'ignore',
       optuna31Every: 0,
+      categoricalMutationEvery: 0,
     });
   });
 
@@ -279,6 +308,8 @@ describe('options', () => {
     assert.throws(() => compileTpeOptions([1]), /expected a mapping of TPE options/);
     assert.deepEqual(compileTpeOptions({ optuna31_every: 4 }), { ...DEFAULT_TPE_OPTIONS, optuna31Every: 4 });
     assert.throws(() => compileTpeOptions({ optuna31_every: 2.5 }), /field 'tpe.optuna31_every': expected an integer >= 0, but got 2\.5/);
+    assert.deepEqual(compileTpeOptions({ categorical_mutation_every: 4 }), { ...DEFAULT_TPE_OPTIONS, categoricalMutationEvery: 4 });
+    assert.throws(() => compileTpeOptions({ categorical_mutation_every: -1 }), /field 'tpe.categorical_mutation_every': expected an integer >= 0, but got -1/);
     assert.throws(() => new TpeSampler(0, { failedTrials: 'forget' as 'ignore' }), ConfigError);
   });
 
