@@ -28,8 +28,9 @@ import { join } from 'node:path';
 import type { ParamValue, Params } from '../../core/params.js';
 import { RandomSampler } from '../../coordinator/samplers/random.js';
 import type { Sampler } from '../../coordinator/samplers/sampler.js';
-import { TpeSampler, type TpeOptions } from '../../coordinator/samplers/tpe/index.js';
+import { TpeSampler } from '../../coordinator/samplers/tpe/index.js';
 import { loadProblems, PROBLEMS_FILE, type Problem } from './problems.js';
+import { MUTATION, POOL, PORTFOLIO } from './sampler-settings.js';
 import { durationTable, regretAt, regretCurve, runAsync, runSequential, type Run } from './simulate.js';
 import { mannWhitneyU, mean, median, sem, verdict, type MannWhitney } from './stats.js';
 
@@ -40,15 +41,6 @@ const ASYNC_PROBLEMS = ['hartmann6', 'ackley5', 'hpo-mixed'];
 const WORKERS = [8, 32];
 const CHECKPOINTS = [25, 50, 100];
 const ALPHA = 0.05;
-/** The setting docs/tpe.md suggests for a pool of parallel trainers, fixed before this benchmark was run. */
-const POOL: Partial<TpeOptions> = { startupCountsRunning: true, startupDesign: 'latin-hypercube', rejectDuplicates: true, failedTrials: 'penalise' };
-
-/** The portfolio of density rules (TpeOptions.optuna31Every): every fourth suggestion with Optuna 3.1.0's. */
-const PORTFOLIO: Partial<TpeOptions> = { optuna31Every: 4 };
-
-/** Categorical mutation (TpeOptions.categoricalMutationEvery): every fourth suggestion's categories drawn at random. */
-const MUTATION: Partial<TpeOptions> = { categoricalMutationEvery: 4 };
-
 type SamplerId = 'random' | 'optuna' | 'optuna5' | 'ours' | 'ours-scr' | 'ours-pool' | 'ours-31' | 'ours-mut';
 const LABEL: Record<SamplerId, string> = {
   random: 'random',

@@ -22,6 +22,7 @@ import { RandomSampler } from '../../coordinator/samplers/random.js';
 import type { Sampler } from '../../coordinator/samplers/sampler.js';
 import { TpeSampler } from '../../coordinator/samplers/tpe/index.js';
 import { BUILTIN_SPACES } from '../../coordinator/space/builtin-spaces.js';
+import { MUTATION, PORTFOLIO } from './sampler-settings.js';
 import { runSequential } from './simulate.js';
 import { mannWhitneyU, median, verdict } from './stats.js';
 import { loadTable, lookup, trialsToTarget } from './tabular-table.js';
@@ -56,9 +57,9 @@ function score(sampler: Sampler): number {
 const results: Record<string, number[]> = {
   'cellsweep TPE': Array.from({ length: seeds }, (_, s) => score(new TpeSampler(s))),
   // The portfolio of density rules (docs/tpe.md, optuna31Every), as in bench/results/tpe-head-to-head-optuna31.md.
-  'cellsweep TPE 3.1/4': Array.from({ length: seeds }, (_, s) => score(new TpeSampler(s, { optuna31Every: 4 }))),
+  'cellsweep TPE 3.1/4': Array.from({ length: seeds }, (_, s) => score(new TpeSampler(s, PORTFOLIO))),
   // Categorical mutation (docs/tpe.md, categoricalMutationEvery), as in bench/results/tpe-head-to-head-seeds40.md.
-  'cellsweep TPE mut/4': Array.from({ length: seeds }, (_, s) => score(new TpeSampler(s, { categoricalMutationEvery: 4 }))),
+  'cellsweep TPE mut/4': Array.from({ length: seeds }, (_, s) => score(new TpeSampler(s, MUTATION))),
   random: Array.from({ length: seeds }, (_, s) => score(new RandomSampler(s))),
 };
 if (!values['no-optuna']) {

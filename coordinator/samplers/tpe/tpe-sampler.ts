@@ -161,14 +161,14 @@ export class TpeSampler implements Sampler {
     const model = new Acquisition(space, encoded, below, above, this.options.multivariate, rules, this.cache);
 
     const candidates = model.candidates(rng.derive('candidates'), this.options.nEiCandidates);
-    const best = candidates[0]!;
+    const best = decodeParams(space, candidates[0]!.x);
     const mutateEvery = this.options.categoricalMutationEvery;
     if (mutateEvery > 0 && (trialNumber + 1) % mutateEvery === 0) {
-      const mutated = mutateCategoricals(space, decodeParams(space, best.x), rng.derive('categorical-mutation'));
+      const mutated = mutateCategoricals(space, best, rng.derive('categorical-mutation'));
       // Without categoricals, or onto a seen point, it is an ordinary suggestion.
       if (mutated !== undefined && (seen === undefined || !seen.has(paramsKey(mutated)))) return mutated;
     }
-    if (seen === undefined || !seen.has(paramsKey(decodeParams(space, best.x)))) return decodeParams(space, best.x);
+    if (seen === undefined || !seen.has(paramsKey(best))) return best;
 
     // Exact-duplicate rejection: the best unseen candidate, then fresh rounds, then the best unseen point of the space.
     for (let round = 0; round <= DEDUP_ROUNDS; round++) {

@@ -1,0 +1,15 @@
+import type { TpeOptions } from '../../coordinator/samplers/tpe/index.js';
+
+/**
+ * The TPE settings the benchmarks compare beside the defaults, in one place so
+ * the head-to-head and the tabular benchmark measure the same samplers.
+ */
+
+/** The setting docs/tpe.md suggests for parallel trainers. */
+export const POOL: Partial<TpeOptions> = { startupCountsRunning: true, startupDesign: 'latin-hypercube', rejectDuplicates: true, failedTrials: 'penalise' };
+
+/** The portfolio of density rules (TpeOptions.optuna31Every): every fourth suggestion with Optuna 3.1.0's. */
+export const PORTFOLIO: Partial<TpeOptions> = { optuna31Every: 4 };
+
+/** Categorical mutation (TpeOptions.categoricalMutationEvery): every fourth suggestion's categories drawn at random. */
+export const MUTATION: Partial<TpeOptions> = { categoricalMutationEvery: 4 };
