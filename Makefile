@@ -23,7 +23,7 @@ help:
 	@echo "make bench-trainer      SCTL step time, TensorFlow.js wasm against PyTorch (bench/results/trainer-speed.md)"
 	@echo "make bench-tpe          TPE against Optuna on test problems (bench/results/tpe-head-to-head.md)"
 	@echo "make bench-tpe-latency  TPE suggestion latency against Optuna (bench/results/tpe-latency.md)"
-	@echo "make bench-tpe-tabular  TPE against Optuna and random on the SCTL grid table (TABLE=trials.csv of bench/tpe/tabular-sctl.yaml)"
+	@echo "make bench-tpe-tabular  TPE against Optuna and random on the SCTL grid table (TABLE defaults to bench/tpe/tabular-sctl-trials.csv)"
 	@echo "make bench-cluster      cluster dispatch: runs/s, latency, coordinator CPU and memory against raw JetStream (bench/results/cluster-*.md)"
 	@echo "make bench-transfer     SCTL against bulk-only and its ablations on synthetic data (bench/results/transfer.md)"
 	@echo "make clean        remove node_modules, runs/ and .tmp/"
@@ -113,7 +113,7 @@ bench-tpe: install
 bench-tpe-latency: install
 	node --import tsx bench/tpe/latency.ts --iters 100 --warmup 100
 
-TABLE ?= runs/tabular-sctl/trials.csv
+TABLE ?= bench/tpe/tabular-sctl-trials.csv
 bench-tpe-tabular: install
 	node --import tsx bench/tpe/tabular.ts --table $(TABLE)
 
