@@ -23,7 +23,7 @@ help:
 	@echo "make bench-trainer      SCTL step time, TensorFlow.js wasm against PyTorch (bench/results/trainer-speed.md)"
 	@echo "make bench-tpe          TPE against Optuna on test problems (bench/results/tpe-head-to-head.md)"
 	@echo "make bench-tpe-latency  TPE suggestion latency against Optuna (bench/results/tpe-latency.md)"
-	@echo "make bench-tpe-tabular  TPE against Optuna and random on the SCTL grid table (TABLE defaults to bench/tpe/tabular-sctl-trials.csv)"
+	@echo "make bench-tpe-tabular  TPE against Optuna and random on the SCTL grid table (TABLE defaults to bench/tpe/tabular-sctl-trials.csv; TABULAR_ARGS=\"--seeds 100 --first-seed 100\")"
 	@echo "make bench-cluster      cluster dispatch: runs/s, latency, coordinator CPU and memory against raw JetStream (bench/results/cluster-*.md)"
 	@echo "make bench-transfer     SCTL against bulk-only and its ablations on synthetic data (bench/results/transfer.md)"
 	@echo "make clean        remove node_modules, runs/ and .tmp/"
@@ -114,8 +114,10 @@ bench-tpe-latency: install
 	node --import tsx bench/tpe/latency.ts --iters 100 --warmup 100
 
 TABLE ?= bench/tpe/tabular-sctl-trials.csv
+# e.g. TABULAR_ARGS="--seeds 100 --first-seed 100" (fresh seeds for a setting chosen on 0-99)
+TABULAR_ARGS ?=
 bench-tpe-tabular: install
-	node --import tsx bench/tpe/tabular.ts --table $(TABLE)
+	node --import tsx bench/tpe/tabular.ts --table $(TABLE) $(TABULAR_ARGS)
 
 bench-transfer: install
 	node --import tsx bench/transfer/ablation.ts --synthetic data1 --genes 300 --data-seed 1 --scenario subclonal \

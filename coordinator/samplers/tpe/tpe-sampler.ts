@@ -10,12 +10,12 @@ import { HistoryCache, type Presorted } from './history-cache.js';
 import { fromUnit, latinHypercube } from './latin-hypercube.js';
 import { logPdfMixture, sampleMixture, type Mixture } from './mixture.js';
 import { buildParzenEstimator, defaultWeights, PRIOR_WEIGHT, type DensityRules } from './parzen-estimator.js';
-import { checkTpeOptions, type TpeOptions } from './options.js';
+import { checkTpeOptions, ENUMERATE_MAX, type TpeOptions } from './options.js';
 import { gamma, splitRows } from './split.js';
 import { float64Array, int32Array, release, scratchMark } from './typed-arrays.js';
 
 /** Largest discrete space enumerated when every candidate was a duplicate (scored in chunks). */
-const ENUMERATION_LIMIT = 1 << 17;
+const ENUMERATION_LIMIT = ENUMERATE_MAX;
 /** Extra candidate rounds before enumerating, when every candidate was a duplicate. */
 const DEDUP_ROUNDS = 4;
 /** Random redraws of a duplicate startup point before enumerating. */
@@ -64,7 +64,7 @@ export class TpeSampler implements Sampler {
     // Validates everything before anything is computed; the encoding is reused below.
     const encoded = encodeHistory(space, history, this.cache);
     // As Optuna: the trial being asked for is not part of its own history.
-    const seen = this.options.rejectDuplicates && isDiscrete(space) ? seenConfigurations(history, trialNumber) : undefined;
+    const seen = this.rejectsDuplicates(space) ? seenConfigurations(history, trialNumber) : undefined;
     const rng = new Rng(`tpe:${this.seed}:${trialNumber}`);
     if (this.startupCount(history, trialNumber) < this.options.nStartupTrials) return this.startup(space, trialNumber, rng, seen);
     return this.sampleTpe(space, history, encoded, trialNumber, rng, seen);
@@ -87,8 +87,17 @@ export class TpeSampler implements Sampler {
   }
 
   capacity(space: SearchSpace): number {
-    if (!this.options.rejectDuplicates || !isDiscrete(space)) return Number.POSITIVE_INFINITY;
-    return space.params.reduce((n, [, def]) => n * cardinality(def), 1);
+    return this.rejectsDuplicates(space) ? spaceSize(space) : Number.POSITIVE_INFINITY;
+  }
+
+  /** Whether every suggestion is scored over the whole (small, discrete) space: enumerateUpTo. */
+  private enumerates(space: SearchSpace): boolean {
+    return isDiscrete(space) && spaceSize(space) <= this.options.enumerateUpTo;
+  }
+
+  /** Whether a configuration already in the history is never suggested again: rejectDuplicates, or implied by enumeration. */
+  private rejectsDuplicates(space: SearchSpace): boolean {
+    return isDiscrete(space) && (this.options.rejectDuplicates || this.enumerates(space));
   }
 
   /** Trials other than `trialNumber` that count toward the startup phase. */
@@ -146,6 +155,32 @@ export class TpeSampler implements Sampler {
     return { rows: rows.subarray(0, n), finished };
   }
 
+  /** The two densities trial `trialNumber`'s suggestion is made from. */
+  private model(space: SearchSpace, history: readonly TrialView[], encoded: readonly Float64Array[], trialNumber: number): Acquisition {
+    const { rows, finished } = this.usedRows(history, trialNumber);
+    const { below, above } = splitRows(history, rows, gamma(finished));
+    const every = this.options.optuna31Every;
+    const rules: DensityRules = every > 0 && (trialNumber + 1) % every === 0 ? 'optuna-3.1' : 'v5';
+    return new Acquisition(space, encoded, below, above, this.options.multivariate, rules, this.cache);
+  }
+
+  /**
+   * The acquisition log l(x) - log g(x) of `points` as the suggestion for
+   * `trialNumber` would score them, past startup: what TPE prefers, and by
+   * how much (a suggestion is the best-scoring candidate or, with
+   * enumerateUpTo, the best-scoring unseen point).
+   */
+  acquisition(space: SearchSpace, history: readonly TrialView[], trialNumber: number, points: readonly Params[]): number[] {
+    const mark = scratchMark();
+    try {
+      const encoded = encodeHistory(space, history, this.cache);
+      const model = this.model(space, history, encoded, trialNumber);
+      return [...model.score(points.map((p) => encodeParams(space, p)))];
+    } finally {
+      release(mark);
+    }
+  }
+
   private sampleTpe(
     space: SearchSpace,
     history: readonly TrialView[],
@@ -154,21 +189,20 @@ export class TpeSampler implements Sampler {
     rng: Rng,
     seen: Set<string> | undefined,
   ): Params | null {
-    const { rows, finished } = this.usedRows(history, trialNumber);
-    const { below, above } = splitRows(history, rows, gamma(finished));
-    const every = this.options.optuna31Every;
-    const rules: DensityRules = every > 0 && (trialNumber + 1) % every === 0 ? 'optuna-3.1' : 'v5';
-    const model = new Acquisition(space, encoded, below, above, this.options.multivariate, rules, this.cache);
+    const model = this.model(space, history, encoded, trialNumber);
 
-    const candidates = model.candidates(rng.derive('candidates'), this.options.nEiCandidates);
-    const best = decodeParams(space, candidates[0]!.x);
+    // Enumeration: the exact argmax over the unseen points, where the draws below only approximate it.
+    const all = this.enumerates(space) ? unseenPoints(space, seen!) : undefined;
+    if (all !== undefined && all.length === 0) return null;
+    const candidates = all === undefined ? model.candidates(rng.derive('candidates'), this.options.nEiCandidates) : [];
+    const best = all === undefined ? decodeParams(space, candidates[0]!.x) : bestPoint(space, model, all);
     const mutateEvery = this.options.categoricalMutationEvery;
     if (mutateEvery > 0 && (trialNumber + 1) % mutateEvery === 0) {
       const mutated = mutateCategoricals(space, best, rng.derive('categorical-mutation'));
       // Without categoricals, or onto a seen point, it is an ordinary suggestion.
       if (mutated !== undefined && (seen === undefined || !seen.has(paramsKey(mutated)))) return mutated;
     }
-    if (seen === undefined || !seen.has(paramsKey(best))) return best;
+    if (all !== undefined || seen === undefined || !seen.has(paramsKey(best))) return best;
 
     // Exact-duplicate rejection: the best unseen candidate, then fresh rounds, then the best unseen point of the space.
     for (let round = 0; round <= DEDUP_ROUNDS; round++) {
@@ -186,12 +220,16 @@ export class TpeSampler implements Sampler {
       }
       return null;
     }
-    if (unseen.length === 0) return null;
-    const scores = model.score(unseen.map((p) => encodeParams(space, p)));
-    let arg = 0;
-    for (let i = 1; i < scores.length; i++) if (scores[i]! > scores[arg]!) arg = i;
-    return unseen[arg]!;
+    return unseen.length === 0 ? null : bestPoint(space, model, unseen);
   }
+}
+
+/** The point of `points` (not empty) with the largest acquisition; ties: the first. */
+function bestPoint(space: SearchSpace, model: Acquisition, points: readonly Params[]): Params {
+  const scores = model.score(points.map((p) => encodeParams(space, p)));
+  let arg = 0;
+  for (let i = 1; i < scores.length; i++) if (scores[i]! > scores[arg]!) arg = i;
+  return points[arg]!;
 }
 
 /** `params` with every categorical value drawn uniformly from its choices; undefined when the space has none. */
@@ -325,6 +363,11 @@ function isIncreasing(rows: Int32Array): boolean {
   return true;
 }
 
+/** How many configurations a space has (Infinity unless discrete). */
+function spaceSize(space: SearchSpace): number {
+  return space.params.reduce((n, [, def]) => n * cardinality(def), 1);
+}
+
 /** Only ints, stepped floats and categoricals: a space where exact repeats can happen. */
 function isDiscrete(space: SearchSpace): boolean {
   return space.params.every(([, def]) => Number.isFinite(cardinality(def)));
@@ -345,7 +388,6 @@ function randomPoint(space: SearchSpace, rng: Rng): Params {
 
 /** Every point of a discrete space not in `seen`, or undefined when the space is too large to list. */
 function unseenPoints(space: SearchSpace, seen: Set<string>): Params[] | undefined {
-  const size = space.params.reduce((n, [, def]) => n * cardinality(def), 1);
-  if (size > ENUMERATION_LIMIT) return undefined;
+  if (spaceSize(space) > ENUMERATION_LIMIT) return undefined;
   return gridPoints(space).filter((p) => !seen.has(paramsKey(p)));
 }

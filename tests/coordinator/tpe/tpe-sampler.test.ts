@@ -247,6 +247,43 @@ describe('duplicate rejection', () => {
   });
 });
 
+describe('enumeration (enumerateUpTo)', () => {
+  const grid = BUILTIN_SPACES['sctl-paper']!;
+  const aucLike = (p: Params): number => -Math.abs((p.l1 as number) - 0.1) + (p.l3 as number) / 15 - (p.depth as number) / 10 + (p.sampling === 'weighted' ? 0.05 : 0);
+
+  test('after startup each suggestion is the acquisition\'s argmax over the unseen points: no draw can beat it', () => {
+    const enumerating = new TpeSampler(5, { enumerateUpTo: 1000 });
+    const h = run(enumerating, grid, aucLike, 15);
+    const pick = enumerating.suggest(grid, h, 15)!;
+    const seen = new Set(h.map((t) => paramsKey(t.params)));
+    assert.ok(!seen.has(paramsKey(pick)), 'never a configuration already tried');
+    // The draws of the plain sampler (same history) are candidates the argmax ranks no higher: many seeds' picks, none preferred.
+    const rank = (p: Params): number => enumerating.acquisition(grid, h, 15, [p])[0]!;
+    for (let seed = 0; seed < 8; seed++) {
+      const drawn = new TpeSampler(seed, { rejectDuplicates: true }).suggest(grid, h, 15)!;
+      assert.ok(rank(drawn) <= rank(pick) + 1e-12, `seed ${seed}: drawn ${paramsKey(drawn)} scores ${rank(drawn)} > ${rank(pick)}`);
+    }
+  });
+
+  test('covers the space without repeats, then reports it exhausted; seeded', () => {
+    const size = tiny.params.reduce((n, [, d]) => n * cardinality(d), 1);
+    const s = new TpeSampler(2, { enumerateUpTo: size, nStartupTrials: 2 });
+    assert.equal(s.capacity(tiny), size);
+    const h = run(s, tiny, (p) => (p.a as number) + (p.b === 'q' ? 1 : 0), size);
+    assert.equal(new Set(h.map((t) => paramsKey(t.params))).size, size);
+    assert.equal(s.suggest(tiny, h, size), null);
+    assert.deepEqual(run(new TpeSampler(2, { enumerateUpTo: size, nStartupTrials: 2 }), tiny, (p) => (p.a as number) + (p.b === 'q' ? 1 : 0), size), h);
+  });
+
+  test('a space larger than the limit, or not discrete, is sampled as without the option', () => {
+    const h = run(new TpeSampler(3), grid, aucLike, 20);
+    assert.deepEqual(new TpeSampler(3, { enumerateUpTo: 719 }).suggest(grid, h, 20), new TpeSampler(3).suggest(grid, h, 20));
+    assert.equal(new TpeSampler(3, { enumerateUpTo: 719 }).capacity(grid), Number.POSITIVE_INFINITY);
+    const continuous = run(new TpeSampler(3), plane, quadratic, 20);
+    assert.deepEqual(new TpeSampler(3, { enumerateUpTo: 1000 }).suggest(plane, continuous, 20), new TpeSampler(3).suggest(plane, continuous, 20));
+  });
+});
+
 describe('bad input', () => {
   const good = (): TrialView[] => run(new TpeSampler(1), mixed, (p) => p.x as number, 12);
   const cases: Array<[string, (h: TrialView[]) => void, RegExp]> = [
@@ -295,6 +332,7 @@ describe('options', () => {
       failedTrials: 'ignore',
       optuna31Every: 0,
       categoricalMutationEvery: 0,
+      enumerateUpTo: 0,
     });
   });
 
@@ -310,6 +348,8 @@ describe('options', () => {
     assert.throws(() => compileTpeOptions({ optuna31_every: 2.5 }), /field 'tpe.optuna31_every': expected an integer >= 0, but got 2\.5/);
     assert.deepEqual(compileTpeOptions({ categorical_mutation_every: 4 }), { ...DEFAULT_TPE_OPTIONS, categoricalMutationEvery: 4 });
     assert.throws(() => compileTpeOptions({ categorical_mutation_every: -1 }), /field 'tpe.categorical_mutation_every': expected an integer >= 0, but got -1/);
+    assert.deepEqual(compileTpeOptions({ enumerate_up_to: 720 }), { ...DEFAULT_TPE_OPTIONS, enumerateUpTo: 720 });
+    assert.throws(() => compileTpeOptions({ enumerate_up_to: 1e9 }), /field 'tpe.enumerate_up_to': expected an integer in \[0, 131072\], but got 1000000000/);
     assert.throws(() => new TpeSampler(0, { failedTrials: 'forget' as 'ignore' }), ConfigError);
   });
 
