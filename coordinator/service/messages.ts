@@ -66,15 +66,3 @@ export function trialMessage(trial: Trial): WireTrial {
     reason: trial.reason ?? '',
   };
 }
-
-/** Page tokens are opaque to clients: an offset, base64url-encoded. */
-export function encodePageToken(offset: number): string {
-  return Buffer.from(`o:${offset}`).toString('base64url');
-}
-
-/** The offset a page token stands for; undefined when the token is not one of ours. */
-export function decodePageToken(token: string): number | undefined {
-  if (token === '') return 0;
-  const m = /^o:(\d{1,9})$/.exec(Buffer.from(token, 'base64url').toString('utf8'));
-  return m === null ? undefined : Number(m[1]);
-}

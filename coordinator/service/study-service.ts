@@ -24,7 +24,8 @@ import { parseSweep } from '../config/load-sweep.js';
 import { parseSweepSpec } from '../config/sweep-spec.js';
 import type { Trial } from '../study/sweep-state.js';
 import type { ClusterCoordinator, SweepHandle } from './cluster-coordinator.js';
-import { decodePageToken, encodePageToken, studyMessage, sweepMessage, sweepStateOf, trialMessage } from './messages.js';
+import { studyMessage, sweepMessage, sweepStateOf, trialMessage } from './messages.js';
+import { decodePageToken, encodePageToken, pageOf } from './paging.js';
 
 export interface StudyServiceOptions {
   coordinator: ClusterCoordinator;
@@ -85,7 +86,7 @@ export function studyService(opts: StudyServiceOptions): StudyServiceServer {
     }),
     getSweep: unary(async (call: ServerUnaryCall<GetSweepRequest, Sweep>) => sweepMessage(sweepOf(call.request.sweepId))),
     listSweeps: unary(async (call: ServerUnaryCall<ListSweepsRequest, ListSweepsResponse>) => {
-      const { items, next } = page(coordinator.list(), call.request.pageSize, call.request.pageToken);
+      const { items, next } = page([coordinator.list()], call.request.pageSize, call.request.pageToken);
       return { sweeps: items.map((s) => sweepMessage(s)), nextPageToken: next };
     }),
     listStudies: unary(async (call: ServerUnaryCall<ListStudiesRequest, ListStudiesResponse>) => ({
@@ -97,7 +98,7 @@ export function studyService(opts: StudyServiceOptions): StudyServiceServer {
       if (name !== '' && !sweep.state.studies.has(name)) throw new RpcError(status.NOT_FOUND, `sweep '${sweep.id}' has no study '${name}'`);
       const studies = [...sweep.state.studies.values()].filter((s) => name === '' || s.config.name === name);
       const { items, next } = page(
-        studies.flatMap((s) => s.trials),
+        studies.map((s) => s.trials),
         call.request.pageSize,
         call.request.pageToken,
       );
@@ -255,13 +256,12 @@ class Broadcasts {
   }
 }
 
-function page<T>(all: readonly T[], pageSize: number, pageToken: string): { items: T[]; next: string } {
+function page<T>(lists: ReadonlyArray<readonly T[]>, pageSize: number, pageToken: string): { items: T[]; next: string } {
   if (pageSize > MAX_PAGE) throw new RpcError(status.INVALID_ARGUMENT, `page_size must be at most ${MAX_PAGE}, but got ${pageSize}`);
-  const size = pageSize === 0 ? DEFAULT_PAGE : pageSize;
   const offset = decodePageToken(pageToken);
   if (offset === undefined) throw new RpcError(status.INVALID_ARGUMENT, 'page_token is not a token this service issued');
-  const items = all.slice(offset, offset + size);
-  return { items, next: offset + size < all.length ? encodePageToken(offset + size) : '' };
+  const { items, next } = pageOf(lists, offset, pageSize === 0 ? DEFAULT_PAGE : pageSize);
+  return { items, next: next === undefined ? '' : encodePageToken(next) };
 }
 
 /** A unary handler from an async function; thrown errors become status codes. */
