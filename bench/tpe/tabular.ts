@@ -29,7 +29,7 @@ import type { Sampler } from '../../coordinator/samplers/sampler.js';
 import { TpeSampler } from '../../coordinator/samplers/tpe/index.js';
 import { BUILTIN_SPACES } from '../../coordinator/space/builtin-spaces.js';
 import { GRID, MUTATION, PORTFOLIO } from './sampler-settings.js';
-import { runSequential } from './simulate.js';
+import { regretCurve, runSequential } from './simulate.js';
 import { mannWhitneyU, median, verdict } from './stats.js';
 import { loadTable, lookup, trialsToTarget } from './tabular-table.js';
 
@@ -99,7 +99,7 @@ if (!values['no-optuna']) {
 
 const toTarget = (r: Runs): number[] => r.map((regrets) => trialsToTarget(regrets, tolerance));
 /** Mean over seeds of the best regret within the first n trials. */
-const regretAt = (r: Runs, n: number): number => r.reduce((sum, regrets) => sum + Math.min(...regrets.slice(0, n)), 0) / r.length;
+const regretAt = (r: Runs, n: number): number => r.reduce((sum, regrets) => sum + regretCurve(regrets, 0)[n - 1]!, 0) / r.length;
 
 const show = (t: number): string => (Number.isFinite(t) ? String(t) : `>${trials}`);
 const at = CHECKPOINTS.filter((n) => n <= trials);

@@ -14,8 +14,6 @@ import { checkTpeOptions, ENUMERATE_MAX, type TpeOptions } from './options.js';
 import { gamma, splitRows } from './split.js';
 import { float64Array, int32Array, release, scratchMark } from './typed-arrays.js';
 
-/** Largest discrete space enumerated when every candidate was a duplicate (scored in chunks). */
-const ENUMERATION_LIMIT = ENUMERATE_MAX;
 /** Extra candidate rounds before enumerating, when every candidate was a duplicate. */
 const DEDUP_ROUNDS = 4;
 /** Random redraws of a duplicate startup point before enumerating. */
@@ -388,6 +386,7 @@ function randomPoint(space: SearchSpace, rng: Rng): Params {
 
 /** Every point of a discrete space not in `seen`, or undefined when the space is too large to list. */
 function unseenPoints(space: SearchSpace, seen: Set<string>): Params[] | undefined {
-  if (spaceSize(space) > ENUMERATION_LIMIT) return undefined;
+  // The same bound as enumerateUpTo's: beyond it, scoring every point per suggestion costs too much.
+  if (spaceSize(space) > ENUMERATE_MAX) return undefined;
   return gridPoints(space).filter((p) => !seen.has(paramsKey(p)));
 }
