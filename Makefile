@@ -127,7 +127,7 @@ bench-transfer: install
 # First the API with 200 watchers on a 1,920-run sweep, then memory after 100,032 runs.
 bench-cluster: install system-deps
 	mkdir -p bench/results
-	node --import tsx bench/cluster/run.ts --trials 40 --watchers 200 --out bench/results/cluster-api.md
+	node --import tsx bench/cluster/run.ts --trials 400 --watchers 200 --out bench/results/cluster-api.md
 	node --import tsx bench/cluster/run.ts --trials 2084 --watchers 0 --raw-messages 20000 --out bench/results/cluster-100k.md
 	node --import tsx bench/cluster/run.ts --trials 2084 --watchers 0 --raw-messages 20000 --no-metrics --out bench/results/cluster-100k-no-metrics.md
 
