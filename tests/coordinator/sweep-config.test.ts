@@ -4,6 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSweepFile, parseSweep } from '../../coordinator/config/load-sweep.js';
+import { createSampler } from '../../coordinator/samplers/index.js';
+import { DEFAULT_TPE_OPTIONS, TPE_PRESETS, TpeSampler } from '../../coordinator/samplers/tpe/index.js';
 
 test('defaults: bulk-mlp built-in space, random sampler, 20 trials, the paper seeds; per-study overrides win', () => {
   const config = parseSweep(
@@ -85,4 +87,12 @@ test('a TPE study keeps its options (snake_case, as docs/tpe.md) for the sampler
   const study = config.studies[0]!;
   assert.equal(study.sampler, 'tpe');
   assert.deepEqual(study.samplerOptions, { n_startup_trials: 4, startup_design: 'latin-hypercube' });
+});
+
+test('a TPE preset in a sweep file reaches the sampler, with the options named beside it on top', () => {
+  const study = parseSweep('sampler: tpe\nsampler_options: {preset: [parallel-pool, small-grid], n_startup_trials: 6}\nstudies:\n  - dataset: a\n', 's.yaml', '/').studies[0]!;
+  const sampler = createSampler(study.sampler, study.samplerSeed, study.samplerOptions);
+  assert.ok(sampler instanceof TpeSampler);
+  assert.deepEqual(sampler.options, { ...DEFAULT_TPE_OPTIONS, ...TPE_PRESETS['parallel-pool'], ...TPE_PRESETS['small-grid'], nStartupTrials: 6 });
+  assert.throws(() => parseSweep('sampler: tpe\nstudies:\n  - dataset: a\n    sampler_options: {preset: grid}\n', 's.yaml', '/'), /s\.yaml:4, field 'studies\[0\]\.sampler_options\.preset': expected a TPE preset \(optuna, parallel-pool, mixed-space, small-grid\)/);
 });

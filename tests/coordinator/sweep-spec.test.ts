@@ -15,7 +15,7 @@ mkdirSync(join(root, 'd2'));
 const YAML = `name: both-forms
 model: sctl
 sampler: tpe
-sampler_options: {n_startup_trials: 5, multivariate: true}
+sampler_options: {preset: [parallel-pool, small-grid], n_startup_trials: 5, multivariate: true}
 pruner: {name: seeds}
 seed: 3
 trials: 12
@@ -41,7 +41,7 @@ test('a SweepSpec message gives the same sweep as its YAML file', () => {
     name: 'both-forms',
     model: 'sctl',
     sampler: 'tpe',
-    samplerOptions: { n_startup_trials: 5, multivariate: true },
+    samplerOptions: { preset: ['parallel-pool', 'small-grid'], n_startup_trials: 5, multivariate: true },
     pruner: { name: 'seeds' },
     seed: 3,
     trials: 12,

@@ -4,5 +4,5 @@
  * internal to this folder; tests import those modules directly.
  */
 export { TpeSampler } from './tpe-sampler.js';
-export { compileTpeOptions, DEFAULT_TPE_OPTIONS } from './options.js';
-export type { TpeOptions } from './options.js';
+export { compileTpeOptions, DEFAULT_TPE_OPTIONS, TPE_PRESETS } from './options.js';
+export type { TpeOptions, TpePreset } from './options.js';

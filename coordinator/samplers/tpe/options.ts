@@ -65,6 +65,25 @@ export const DEFAULT_TPE_OPTIONS: Readonly<TpeOptions> = Object.freeze({
   enumerateUpTo: 0,
 });
 
+/**
+ * Named settings a sweep file can start from (`sampler_options: {preset:
+ * small-grid}`), each measured in BENCHMARKS.md for the kind of space its
+ * name gives; options named beside a preset override it. Defined here, not
+ * in the benchmarks, so the settings measured are the settings users get.
+ */
+export const TPE_PRESETS = Object.freeze({
+  /** Optuna v5's TPESampler: the defaults, named for a sweep file that wants to say so. */
+  optuna: Object.freeze({}),
+  /** A pool of parallel trainers: startup counted on running trials, one stratified design, no repeats, failures pushed away. */
+  'parallel-pool': Object.freeze({ startupCountsRunning: true, startupDesign: 'latin-hypercube', rejectDuplicates: true, failedTrials: 'penalise' }),
+  /** Spaces with categorical parameters beside numeric ones: every fourth suggestion's categories at random (the sequential head-to-head). */
+  'mixed-space': Object.freeze({ categoricalMutationEvery: 4 }),
+  /** Small all-discrete spaces such as the paper's 720-point SCTL grid: the exact argmax over unseen points (the tabular SCTL benchmark). */
+  'small-grid': Object.freeze({ enumerateUpTo: 10_000, optuna31Every: 1, nStartupTrials: 5, startupDesign: 'latin-hypercube' }),
+} satisfies Record<string, Partial<TpeOptions>>);
+
+export type TpePreset = keyof typeof TPE_PRESETS;
+
 const STARTUP_DESIGNS = ['random', 'latin-hypercube'] as const;
 /** Largest space enumerateUpTo may name: every suggestion scores that many points. */
 export const ENUMERATE_MAX = 1 << 17;
@@ -73,19 +92,35 @@ const FAILED_TRIALS = ['ignore', 'penalise'] as const;
 /**
  * The options as a sweep file gives them (snake_case keys, as Optuna's
  * arguments: `n_startup_trials: 20`), compiled; errors name `${field}.<key>`.
+ * `preset` names one of TPE_PRESETS, or a list of them applied in order;
+ * the other keys override what the presets set.
  */
 export function compileTpeOptions(user: unknown = {}, field = 'tpe'): Readonly<TpeOptions> {
   if (user === null || typeof user !== 'object' || Array.isArray(user)) {
     throw new ConfigError(expected('a mapping of TPE options', user), { field });
   }
   const names = new Map(Object.keys(DEFAULT_TPE_OPTIONS).map((k) => [snakeCase(k), k]));
-  const options: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(user)) {
+  const { preset, ...rest } = user as Record<string, unknown>;
+  const options: Record<string, unknown> = preset === undefined ? {} : presetOptions(preset, `${field}.preset`);
+  for (const [key, value] of Object.entries(rest)) {
     const name = names.get(key);
-    if (name === undefined) throw new ConfigError(`unknown TPE option '${key}' (allowed: ${[...names.keys()].join(', ')})`, { field: `${field}.${key}` });
+    if (name === undefined) throw new ConfigError(`unknown TPE option '${key}' (allowed: preset, ${[...names.keys()].join(', ')})`, { field: `${field}.${key}` });
     options[name] = value;
   }
   return checkTpeOptions(options as Partial<TpeOptions>, field);
+}
+
+/** The options of one preset, or of a list of presets merged in order. */
+function presetOptions(preset: unknown, field: string): Partial<TpeOptions> {
+  const list = Array.isArray(preset) ? preset : [preset];
+  const merged: Partial<TpeOptions> = {};
+  for (const name of list) {
+    if (typeof name !== 'string' || !Object.hasOwn(TPE_PRESETS, name)) {
+      throw new ConfigError(`expected a TPE preset (${Object.keys(TPE_PRESETS).join(', ')}) or a list of them, but got ${describe(name)}`, { field });
+    }
+    Object.assign(merged, TPE_PRESETS[name as TpePreset]);
+  }
+  return merged;
 }
 
 /** Defaults plus `options` (code's camelCase names), each checked; errors name the option as a sweep file spells it. */

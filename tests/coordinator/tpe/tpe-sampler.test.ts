@@ -338,7 +338,7 @@ describe('options', () => {
 
   test('unknown or ill-typed options fail naming the field', () => {
     assert.deepEqual(compileTpeOptions({ n_startup_trials: 5, startup_design: 'latin-hypercube' }), { ...DEFAULT_TPE_OPTIONS, nStartupTrials: 5, startupDesign: 'latin-hypercube' });
-    assert.throws(() => compileTpeOptions({ n_startup: 5 }), /field 'tpe.n_startup': unknown TPE option 'n_startup' \(allowed: n_startup_trials/);
+    assert.throws(() => compileTpeOptions({ n_startup: 5 }), /field 'tpe.n_startup': unknown TPE option 'n_startup' \(allowed: preset, n_startup_trials/);
     assert.throws(() => compileTpeOptions({ nStartupTrials: 5 }), /unknown TPE option 'nStartupTrials'/);
     assert.throws(() => compileTpeOptions({ n_ei_candidates: 0 }), /field 'tpe.n_ei_candidates': expected an integer >= 1, but got 0/);
     assert.throws(() => compileTpeOptions({ multivariate: 'yes' }), /field 'tpe.multivariate': expected true or false, but got "yes"/);
@@ -351,6 +351,29 @@ describe('options', () => {
     assert.deepEqual(compileTpeOptions({ enumerate_up_to: 720 }), { ...DEFAULT_TPE_OPTIONS, enumerateUpTo: 720 });
     assert.throws(() => compileTpeOptions({ enumerate_up_to: 1e9 }), /field 'tpe.enumerate_up_to': expected an integer in \[0, 131072\], but got 1000000000/);
     assert.throws(() => new TpeSampler(0, { failedTrials: 'forget' as 'ignore' }), ConfigError);
+  });
+
+  test('presets: the settings docs/tpe.md recommends, merged in order, overridden by options named beside them', () => {
+    assert.deepEqual(compileTpeOptions({ preset: 'optuna' }), DEFAULT_TPE_OPTIONS);
+    assert.deepEqual(compileTpeOptions({ preset: 'small-grid' }), { ...DEFAULT_TPE_OPTIONS, enumerateUpTo: 10_000, optuna31Every: 1, nStartupTrials: 5, startupDesign: 'latin-hypercube' });
+    assert.deepEqual(compileTpeOptions({ preset: 'mixed-space' }), { ...DEFAULT_TPE_OPTIONS, categoricalMutationEvery: 4 });
+    assert.deepEqual(compileTpeOptions({ preset: ['parallel-pool', 'small-grid'] }), {
+      ...DEFAULT_TPE_OPTIONS,
+      startupCountsRunning: true,
+      startupDesign: 'latin-hypercube',
+      rejectDuplicates: true,
+      failedTrials: 'penalise',
+      enumerateUpTo: 10_000,
+      optuna31Every: 1,
+      nStartupTrials: 5,
+    });
+    // Named options win over the preset, whichever order the file gives them in.
+    assert.deepEqual(compileTpeOptions({ n_startup_trials: 8, preset: 'small-grid' }).nStartupTrials, 8);
+    assert.deepEqual(compileTpeOptions({ preset: 'small-grid', enumerate_up_to: 0 }).enumerateUpTo, 0);
+    assert.throws(() => compileTpeOptions({ preset: 'grid' }, 'studies[0].sampler_options'), /field 'studies\[0\].sampler_options.preset': expected a TPE preset \(optuna, parallel-pool, mixed-space, small-grid\) or a list of them, but got "grid"/);
+    assert.throws(() => compileTpeOptions({ preset: ['small-grid', 3] }), /field 'tpe.preset': expected a TPE preset .* but got 3/);
+    assert.throws(() => compileTpeOptions({ preset: 'toString' }), /field 'tpe.preset': expected a TPE preset/);
+    assert.throws(() => compileTpeOptions({ preset: 'small-grid', n_startup_trials: -1 }), /field 'tpe.n_startup_trials': expected an integer >= 0, but got -1/);
   });
 
   test('the registry: tpe by name, with its options checked under the caller\'s field', () => {
