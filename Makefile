@@ -124,7 +124,7 @@ bench-transfer: install
 		--sctl encoder_hidden=256,iterations=800,l3=5,depth=3 --bulk depth=3
 
 # Cluster dispatch (docs/cluster.md): 64 simulated trainers, raw JetStream in the same run.
-# First the API with 200 watchers on a 1,920-run sweep, then memory after 100,032 runs.
+# First the API with 200 watchers on a 19,200-run sweep, then memory after 100,032 runs.
 bench-cluster: install system-deps
 	mkdir -p bench/results
 	node --import tsx bench/cluster/run.ts --trials 400 --watchers 200 --out bench/results/cluster-api.md
