@@ -68,6 +68,8 @@ export async function createJournal(nc: NatsConnection, config: SweepConfig): Pr
 }
 
 export interface TrainerProc {
+  /** Its --id, the trainer id its results carry. */
+  id: string;
   child: ChildProcess;
   log: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -87,7 +89,7 @@ export function startNatsTrainer(url: string, id: string, opts: { env?: NodeJS.P
   child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return { child, log: () => log, exited };
+  return { id, child, log: () => log, exited };
 }
 
 export async function stopTrainers(trainers: TrainerProc[]): Promise<void> {
