@@ -141,7 +141,7 @@ ${Array.from({ length: studies }, (_, i) => `  - {name: s${i + 1}, dataset: ${da
   say(`coordinator CPU: ${cpu.toFixed(1)} s = ${((cpu / runs) * 1000).toFixed(2)} ms per run`);
   say(`the rest of the machine during the sweep: simulated trainers ${((simCpu / runs) * 1000).toFixed(2)} ms CPU per run, nats-server ${((natsCpu / runs) * 1000).toFixed(2)} ms per run (${availableParallelism()} cores)`);
   say(`StudyService with ${watchers} watchers open in another process (${watched.events} events streamed): GetSweep/ListTrials p50 ${percentile(apiLatencies, 50).toFixed(1)} ms, p99 ${percentile(apiLatencies, 99).toFixed(1)} ms over ${apiLatencies.length} calls`);
-  // On a fast machine a short sweep leaves few calls, and the p99 of fewer than 100 is their maximum.
+  // On a fast machine a short sweep leaves few calls, and the p99 of fewer than 100 is set by the two slowest.
   if (apiLatencies.length < 100) say(`(only ${apiLatencies.length} StudyService calls: too few for a p99; give more --trials)`);
   say(`coordinator RSS after ${runs} finished runs in ${studies} studies: ${rss.toFixed(0)} MiB`);
   if (metricsAddress === undefined) say('coordinator without --metrics-listen');

@@ -21,7 +21,7 @@ import type { StudyConfig, SweepConfig } from './sweep-config.js';
  *   name: demo
  *   model: bulk-mlp
  *   sampler: random          # random | grid | tpe
- *   sampler_options: {}      # tpe only: n_startup_trials, multivariate, ... (docs/tpe.md)
+ *   sampler_options: {}      # tpe only: preset, n_startup_trials, multivariate, ... (docs/tpe.md)
  *   pruner: {name: seeds}    # median | successive-halving | seeds, with options; default none
  *   seed: 0                  # sampler seed
  *   trials: 8                # per study (grid: default = whole grid)

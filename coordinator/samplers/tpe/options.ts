@@ -70,10 +70,15 @@ export const DEFAULT_TPE_OPTIONS: Readonly<TpeOptions> = Object.freeze({
  * small-grid}`), each measured in BENCHMARKS.md for the kind of space its
  * name gives; options named beside a preset override it. Defined here, not
  * in the benchmarks, so the settings measured are the settings users get.
+ *
+ * A journal keeps sampler options as the sweep file wrote them, preset names
+ * included, and a resumed sweep compiles them again: a preset's contents
+ * must never change once released (a new setting takes a new name), or a
+ * resumed sweep would go on with a sampler it did not start with.
  */
 export const TPE_PRESETS = Object.freeze({
-  /** Optuna v5's TPESampler: the defaults, named for a sweep file that wants to say so. */
-  optuna: Object.freeze({}),
+  /** Optuna v5's TPESampler: every option at its default, also those an earlier preset in a list set. */
+  optuna: DEFAULT_TPE_OPTIONS,
   /** A pool of parallel trainers: startup counted on running trials, one stratified design, no repeats, failures pushed away. */
   'parallel-pool': Object.freeze({ startupCountsRunning: true, startupDesign: 'latin-hypercube', rejectDuplicates: true, failedTrials: 'penalise' }),
   /** Spaces with categorical parameters beside numeric ones: every fourth suggestion's categories at random (the sequential head-to-head). */
@@ -113,6 +118,8 @@ export function compileTpeOptions(user: unknown = {}, field = 'tpe'): Readonly<T
 /** The options of one preset, or of a list of presets merged in order. */
 function presetOptions(preset: unknown, field: string): Partial<TpeOptions> {
   const list = Array.isArray(preset) ? preset : [preset];
+  // An empty list is more likely a template left unfilled than a wish for the defaults.
+  if (list.length === 0) throw new ConfigError(`expected a TPE preset (${Object.keys(TPE_PRESETS).join(', ')}) or a list of them, but got an empty list`, { field });
   const merged: Partial<TpeOptions> = {};
   for (const name of list) {
     if (typeof name !== 'string' || !Object.hasOwn(TPE_PRESETS, name)) {

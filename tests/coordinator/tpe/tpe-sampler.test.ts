@@ -373,6 +373,9 @@ describe('options', () => {
     assert.throws(() => compileTpeOptions({ preset: 'grid' }, 'studies[0].sampler_options'), /field 'studies\[0\].sampler_options.preset': expected a TPE preset \(optuna, parallel-pool, mixed-space, small-grid\) or a list of them, but got "grid"/);
     assert.throws(() => compileTpeOptions({ preset: ['small-grid', 3] }), /field 'tpe.preset': expected a TPE preset .* but got 3/);
     assert.throws(() => compileTpeOptions({ preset: 'toString' }), /field 'tpe.preset': expected a TPE preset/);
+    assert.throws(() => compileTpeOptions({ preset: [] }), /field 'tpe.preset': expected a TPE preset .* but got an empty list/);
+    // In a list, optuna resets what the presets before it set.
+    assert.deepEqual(compileTpeOptions({ preset: ['small-grid', 'optuna'] }), DEFAULT_TPE_OPTIONS);
     assert.throws(() => compileTpeOptions({ preset: 'small-grid', n_startup_trials: -1 }), /field 'tpe.n_startup_trials': expected an integer >= 0, but got -1/);
   });
 
