@@ -118,13 +118,12 @@ export function compileTpeOptions(user: unknown = {}, field = 'tpe'): Readonly<T
 /** The options of one preset, or of a list of presets merged in order. */
 function presetOptions(preset: unknown, field: string): Partial<TpeOptions> {
   const list = Array.isArray(preset) ? preset : [preset];
+  const refuse = (got: string): ConfigError => new ConfigError(`expected a TPE preset (${Object.keys(TPE_PRESETS).join(', ')}) or a list of them, but got ${got}`, { field });
   // An empty list is more likely a template left unfilled than a wish for the defaults.
-  if (list.length === 0) throw new ConfigError(`expected a TPE preset (${Object.keys(TPE_PRESETS).join(', ')}) or a list of them, but got an empty list`, { field });
+  if (list.length === 0) throw refuse('an empty list');
   const merged: Partial<TpeOptions> = {};
   for (const name of list) {
-    if (typeof name !== 'string' || !Object.hasOwn(TPE_PRESETS, name)) {
-      throw new ConfigError(`expected a TPE preset (${Object.keys(TPE_PRESETS).join(', ')}) or a list of them, but got ${describe(name)}`, { field });
-    }
+    if (typeof name !== 'string' || !Object.hasOwn(TPE_PRESETS, name)) throw refuse(describe(name));
     Object.assign(merged, TPE_PRESETS[name as TpePreset]);
   }
   return merged;
